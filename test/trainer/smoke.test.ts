@@ -1,0 +1,2 @@
+import { expect, test } from "vitest";
+test("runs in node", () => { expect(process.versions.node.startsWith("22")).toBe(true); });
