@@ -1,0 +1,142 @@
+import type { Context } from "./context.ts";
+
+export type PromotionKind = "none" | "percent_off" | "fixed_off" | "free_shipping" | "bundle" | "gift";
+
+/** What the promotion costs the shop, given the order it applies to. */
+export type CostModel =
+  | { type: "free" }
+  | { type: "percent_of_order"; rate: number }
+  | { type: "fixed"; amount: number }
+  | { type: "percent_of_order_capped"; rate: number; cap: number };
+
+export interface Eligibility {
+  /** Cart value (shop currency) below which the promotion is never offered. */
+  minCartValue?: number;
+  /** ISO country codes where it may be shown; absent means everywhere. */
+  countries?: readonly string[];
+  /** Most times one visitor may be shown it within 7 days. */
+  maxExposuresPerVisitor7d?: number;
+}
+
+export interface PromotionDisplay {
+  headline: string;
+  body?: string;
+  code?: string;
+  badge?: string;
+}
+
+export interface Promotion {
+  id: string;
+  kind: PromotionKind;
+  display: PromotionDisplay;
+  cost: CostModel;
+  eligibility: Eligibility;
+}
+
+export type Catalogue = readonly Promotion[];
+
+/**
+ * The default catalogue. Operators edit this file; its ids are the action ids of every policy,
+ * in this order, and a policy whose ids differ is refused by the edge.
+ */
+export const DEFAULT_CATALOGUE = [
+  {
+    id: "none",
+    kind: "none",
+    display: { headline: "" },
+    cost: { type: "free" },
+    eligibility: {},
+  },
+  {
+    id: "pct10",
+    kind: "percent_off",
+    display: { headline: "10% off your order", code: "TAKE10", badge: "-10%" },
+    cost: { type: "percent_of_order", rate: 0.1 },
+    eligibility: {},
+  },
+  {
+    id: "pct20",
+    kind: "percent_off",
+    display: { headline: "20% off orders over 60", code: "TAKE20", badge: "-20%" },
+    cost: { type: "percent_of_order", rate: 0.2 },
+    eligibility: { minCartValue: 60, maxExposuresPerVisitor7d: 3 },
+  },
+  {
+    id: "fixed5",
+    kind: "fixed_off",
+    display: { headline: "5 off orders over 40", code: "FIVE", badge: "-5" },
+    cost: { type: "fixed", amount: 5 },
+    eligibility: { minCartValue: 40 },
+  },
+  {
+    id: "free_shipping",
+    kind: "free_shipping",
+    display: { headline: "Free shipping today", badge: "Free delivery" },
+    cost: { type: "fixed", amount: 6 },
+    eligibility: { countries: ["US", "GB", "DE", "FR", "NL", "ES", "IT"] },
+  },
+  {
+    id: "bundle",
+    kind: "bundle",
+    display: { headline: "Buy 2, get 15% off both", badge: "Bundle" },
+    cost: { type: "percent_of_order_capped", rate: 0.15, cap: 30 },
+    eligibility: { minCartValue: 30 },
+  },
+  {
+    id: "gift",
+    kind: "gift",
+    display: { headline: "A free gift with orders over 80", badge: "Gift" },
+    cost: { type: "fixed", amount: 4 },
+    eligibility: { minCartValue: 80, maxExposuresPerVisitor7d: 2 },
+  },
+] as const satisfies Catalogue;
+
+export const DEFAULT_ACTION_IDS: readonly string[] = DEFAULT_CATALOGUE.map((p) => p.id);
+
+/** Expected cost to the shop of granting `promotion` on an order of `orderValue`. */
+export function promotionCost(promotion: Promotion, orderValue: number): number {
+  const cost = promotion.cost;
+  switch (cost.type) {
+    case "free":
+      return 0;
+    case "percent_of_order":
+      return orderValue * cost.rate;
+    case "fixed":
+      return orderValue > 0 ? cost.amount : 0;
+    case "percent_of_order_capped":
+      return Math.min(orderValue * cost.rate, cost.cap);
+  }
+}
+
+/** Exposures of each promotion to one visitor over the last 7 days, by promotion id. */
+export type ExposureCounts = Readonly<Record<string, number>>;
+
+export function isEligible(promotion: Promotion, context: Context, exposures: ExposureCounts): boolean {
+  const rule = promotion.eligibility;
+  if (rule.minCartValue !== undefined && context.cartValue < rule.minCartValue) return false;
+  if (rule.countries !== undefined && !rule.countries.includes(context.country)) return false;
+  if (rule.maxExposuresPerVisitor7d !== undefined && (exposures[promotion.id] ?? 0) >= rule.maxExposuresPerVisitor7d) {
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Which actions may be chosen. `candidates`, when given, narrows the set further (the page may only
+ * have room for some). The first promotion of the catalogue ("none") is the safe default and is always
+ * eligible, so that the mask is never empty.
+ */
+export function eligibleMask(
+  catalogue: Catalogue,
+  context: Context,
+  exposures: ExposureCounts,
+  candidates?: readonly string[],
+): Uint8Array {
+  const mask = new Uint8Array(catalogue.length);
+  catalogue.forEach((promotion, i) => {
+    const allowed = candidates === undefined || candidates.includes(promotion.id);
+    mask[i] = allowed && isEligible(promotion, context, exposures) ? 1 : 0;
+  });
+  mask[0] = 1;
+  return mask;
+}

@@ -1,0 +1,95 @@
+import { uniformFromString } from "../hash.ts";
+import type { Exploration } from "./types.ts";
+
+export interface Choice {
+  action: number;
+  /** Exact probability with which `action` was drawn, under the eligibility mask. */
+  propensity: number;
+  /** True when the draw was not the greedy action. */
+  explored: boolean;
+}
+
+/** Uniform over the eligible actions: what a fresh deployment serves before any policy exists. */
+export const UNIFORM_EXPLORATION: Exploration = { type: "epsilon", epsilon: 1, floor: 0 };
+
+/** Index of the highest Q-value among eligible actions; the lowest index wins ties. */
+export function greedyAction(q: ArrayLike<number>, eligible: ArrayLike<number>): number {
+  let best = -1;
+  for (let i = 0; i < eligible.length; i++) {
+    if (eligible[i] && (best === -1 || q[i]! > q[best]!)) best = i;
+  }
+  if (best === -1) throw new RangeError("no eligible action");
+  return best;
+}
+
+/**
+ * Probabilities of each action under the exploration rule, restricted to the eligible ones.
+ * Ineligible actions get exactly 0; every eligible one gets at least min(floor, 1/n).
+ */
+export function actionProbabilities(
+  q: ArrayLike<number>,
+  eligible: ArrayLike<number>,
+  exploration: Exploration,
+  out: Float64Array = new Float64Array(eligible.length),
+): Float64Array {
+  out.fill(0);
+  const greedy = greedyAction(q, eligible);
+  let n = 0;
+  for (let i = 0; i < eligible.length; i++) if (eligible[i]) n++;
+  const floor = Math.min(exploration.floor, 1 / n);
+
+  if (exploration.type === "epsilon") {
+    const epsilon = Math.min(1, Math.max(exploration.epsilon, floor * n));
+    for (let i = 0; i < eligible.length; i++) if (eligible[i]) out[i] = epsilon / n;
+    out[greedy]! += 1 - epsilon;
+    return out;
+  }
+
+  const qMax = q[greedy]!;
+  let total = 0;
+  for (let i = 0; i < eligible.length; i++) {
+    if (!eligible[i]) continue;
+    out[i] = Math.exp((q[i]! - qMax) / exploration.temperature);
+    total += out[i]!;
+  }
+  let least = 1;
+  for (let i = 0; i < eligible.length; i++) {
+    if (!eligible[i]) continue;
+    out[i]! /= total;
+    least = Math.min(least, out[i]!);
+  }
+  if (least < floor) {
+    // Mix with uniform just enough that the least likely action reaches the floor.
+    const mix = (floor - least) / (1 / n - least);
+    for (let i = 0; i < eligible.length; i++) if (eligible[i]) out[i] = (1 - mix) * out[i]! + mix / n;
+  }
+  return out;
+}
+
+/**
+ * Draws an action with `u` ∈ [0, 1). Given the same inputs it returns the same action and the same
+ * propensity, which is what makes a logged decision replayable.
+ */
+export function choose(
+  q: ArrayLike<number>,
+  eligible: ArrayLike<number>,
+  u: number,
+  exploration: Exploration,
+  scratch?: Float64Array,
+): Choice {
+  const p = actionProbabilities(q, eligible, exploration, scratch);
+  let action = -1;
+  let cumulative = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (!eligible[i]) continue;
+    action = i;
+    cumulative += p[i]!;
+    if (u < cumulative) break;
+  }
+  return { action, propensity: p[action]!, explored: action !== greedyAction(q, eligible) };
+}
+
+/** The exploration draw of a decision, derived from its id alone. */
+export function decisionUniform(decisionId: string): number {
+  return uniformFromString(`u:${decisionId}`);
+}

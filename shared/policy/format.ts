@@ -1,0 +1,253 @@
+import { crc32, utf8 } from "../hash.ts";
+import type { DenseLayer, Policy, PolicyMeta, PolicyModel, Precision } from "./types.ts";
+
+/**
+ * Binary policy format, little-endian:
+ *
+ *   "EPRM" | u16 format version | u16 reserved | u32 header length | header JSON (UTF-8)
+ *   | zero padding to 4 bytes | tensors, each padded to 4 bytes | u32 CRC-32 of everything before it
+ *
+ * The header lists the tensors in order with their shape, dtype and (int8) scale.
+ */
+export const POLICY_MAGIC = "EPRM";
+export const POLICY_FORMAT_VERSION = 1;
+
+export type PolicyFormatErrorCause =
+  | "truncated"
+  | "bad_magic"
+  | "unsupported_version"
+  | "checksum_mismatch"
+  | "bad_header"
+  | "shape_mismatch"
+  | "spec_mismatch"
+  | "action_mismatch";
+
+export class PolicyFormatError extends Error {
+  override readonly name = "PolicyFormatError";
+  constructor(
+    readonly reason: PolicyFormatErrorCause,
+    message: string,
+  ) {
+    super(`${reason}: ${message}`);
+  }
+}
+
+interface TensorDescriptor {
+  name: string;
+  shape: number[];
+  dtype: Precision;
+  /** int8 only: real value = stored int × scale. */
+  scale?: number;
+}
+
+interface SerializedHeader extends PolicyMeta {
+  algorithm: PolicyModel["algorithm"];
+  precision: Precision;
+  stateCount?: number;
+  tensors: TensorDescriptor[];
+}
+
+interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+  /** Biases stay float32 at int8 precision: they are few and carry the offsets. */
+  quantizable: boolean;
+}
+
+function tensorsOf(model: PolicyModel): NamedTensor[] {
+  if (model.algorithm === "qtable") {
+    const actions = model.q.length / model.stateCount;
+    return [{ name: "q", shape: [model.stateCount, actions], data: model.q, quantizable: true }];
+  }
+  return model.layers.flatMap((layer, i) => [
+    { name: `dense_${i}/kernel`, shape: [layer.inputs, layer.outputs], data: layer.kernel, quantizable: true },
+    { name: `dense_${i}/bias`, shape: [layer.outputs], data: layer.bias, quantizable: false },
+  ]);
+}
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+/** Symmetric per-tensor int8 quantisation: the largest magnitude maps to ±127. */
+export function quantizeInt8(data: Float32Array): { values: Int8Array; scale: number } {
+  let maxAbs = 0;
+  for (const v of data) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const scale = maxAbs > 0 ? maxAbs / 127 : 1;
+  const values = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) values[i] = Math.round(data[i]! / scale);
+  return { values, scale };
+}
+
+export function encodePolicy(policy: Policy, precision: Precision = "float32"): Uint8Array {
+  const tensors = tensorsOf(policy.model);
+  const payloads: Uint8Array[] = [];
+  const descriptors: TensorDescriptor[] = tensors.map((t) => {
+    if (precision === "int8" && t.quantizable) {
+      const { values, scale } = quantizeInt8(t.data);
+      payloads.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      return { name: t.name, shape: t.shape, dtype: "int8", scale };
+    }
+    payloads.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    return { name: t.name, shape: t.shape, dtype: "float32" };
+  });
+  const header: SerializedHeader = {
+    ...policy.meta,
+    algorithm: policy.model.algorithm,
+    precision,
+    ...(policy.model.algorithm === "qtable" ? { stateCount: policy.model.stateCount } : {}),
+    tensors: descriptors,
+  };
+  const headerBytes = utf8(JSON.stringify(header));
+  const bodyStart = align4(12 + headerBytes.length);
+  const total = payloads.reduce((n, p) => n + align4(p.length), bodyStart) + 4;
+
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  bytes.set(utf8(POLICY_MAGIC), 0);
+  view.setUint16(4, POLICY_FORMAT_VERSION, true);
+  view.setUint32(8, headerBytes.length, true);
+  bytes.set(headerBytes, 12);
+  let offset = bodyStart;
+  for (const payload of payloads) {
+    bytes.set(payload, offset);
+    offset += align4(payload.length);
+  }
+  view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
+  return bytes;
+}
+
+export interface DecodeExpectations {
+  featureSpecHash?: string;
+  actions?: readonly string[];
+}
+
+/** Decodes and verifies a policy. Throws {@link PolicyFormatError} naming the first problem found. */
+export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {}): Policy {
+  if (bytes.length < 16) throw new PolicyFormatError("truncated", `${bytes.length} bytes is shorter than any policy`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== POLICY_MAGIC) {
+    throw new PolicyFormatError("bad_magic", "not an edge-promo policy");
+  }
+  const formatVersion = view.getUint16(4, true);
+  if (formatVersion !== POLICY_FORMAT_VERSION) {
+    throw new PolicyFormatError("unsupported_version", `format version ${formatVersion}, this build reads ${POLICY_FORMAT_VERSION}`);
+  }
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength + 4 > bytes.length) {
+    throw new PolicyFormatError("truncated", `header of ${headerLength} bytes runs past the end`);
+  }
+  const header = parseHeader(bytes.subarray(12, 12 + headerLength));
+  const expectedLength = header.tensors.reduce(
+    (n, t) => n + align4(elementCount(t.shape) * (t.dtype === "int8" ? 1 : 4)),
+    align4(12 + headerLength) + 4,
+  );
+  if (bytes.length < expectedLength) {
+    throw new PolicyFormatError("truncated", `${bytes.length} bytes, the header describes ${expectedLength}`);
+  }
+  if (bytes.length > expectedLength) {
+    throw new PolicyFormatError("shape_mismatch", `${bytes.length - expectedLength} bytes more than the header describes`);
+  }
+  const storedCrc = view.getUint32(bytes.length - 4, true);
+  if (crc32(bytes.subarray(0, bytes.length - 4)) !== storedCrc) {
+    throw new PolicyFormatError("checksum_mismatch", "CRC-32 does not match the content");
+  }
+  if (expect.featureSpecHash !== undefined && header.featureSpecHash !== expect.featureSpecHash) {
+    throw new PolicyFormatError(
+      "spec_mismatch",
+      `policy was trained on feature spec ${header.featureSpecHash}, this side runs ${expect.featureSpecHash}`,
+    );
+  }
+  if (expect.actions !== undefined && header.actions.join(",") !== expect.actions.join(",")) {
+    throw new PolicyFormatError("action_mismatch", `policy actions [${header.actions}] differ from the catalogue [${expect.actions}]`);
+  }
+
+  let offset = align4(12 + headerLength);
+  const data = header.tensors.map((t) => {
+    const n = elementCount(t.shape);
+    if (t.dtype === "int8") {
+      const out = new Float32Array(n);
+      const scale = t.scale ?? Number.NaN;
+      const stored = new Int8Array(bytes.buffer, bytes.byteOffset + offset, n);
+      for (let i = 0; i < n; i++) out[i] = stored[i]! * scale;
+      offset += align4(n);
+      return out;
+    }
+    // Every platform Workers and the trainer run on is little-endian, so the bytes copy as they are.
+    const out = new Float32Array(bytes.slice(offset, offset + 4 * n).buffer);
+    offset += 4 * n;
+    return out;
+  });
+
+  const { algorithm, precision: _precision, stateCount, tensors, ...meta } = header;
+  return { meta, model: buildModel(algorithm, stateCount, tensors, data, meta.actions.length) };
+}
+
+function buildModel(
+  algorithm: SerializedHeader["algorithm"],
+  stateCount: number | undefined,
+  tensors: TensorDescriptor[],
+  data: Float32Array[],
+  actionCount: number,
+): PolicyModel {
+  if (algorithm === "qtable") {
+    const q = data[0];
+    const shape = tensors[0]?.shape;
+    if (tensors.length !== 1 || !q || stateCount === undefined || shape?.[0] !== stateCount || shape[1] !== actionCount) {
+      throw new PolicyFormatError("shape_mismatch", `a qtable needs one [${stateCount}, ${actionCount}] tensor`);
+    }
+    return { algorithm, stateCount, q };
+  }
+  if (tensors.length === 0 || tensors.length % 2 !== 0) {
+    throw new PolicyFormatError("shape_mismatch", `a dqn needs kernel/bias pairs, got ${tensors.length} tensors`);
+  }
+  const layers: DenseLayer[] = [];
+  for (let i = 0; i < tensors.length; i += 2) {
+    const [inputs, outputs] = tensors[i]!.shape as [number, number];
+    const previous = layers.at(-1);
+    if (tensors[i + 1]!.shape[0] !== outputs || (previous && previous.outputs !== inputs)) {
+      throw new PolicyFormatError("shape_mismatch", `layer ${i / 2} has shape [${inputs}, ${outputs}] that does not chain`);
+    }
+    layers.push({ inputs, outputs, kernel: data[i]!, bias: data[i + 1]! });
+  }
+  if (layers.at(-1)!.outputs !== actionCount) {
+    throw new PolicyFormatError("shape_mismatch", `last layer has ${layers.at(-1)!.outputs} outputs for ${actionCount} actions`);
+  }
+  return { algorithm, layers };
+}
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function parseHeader(bytes: Uint8Array): SerializedHeader {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch (error) {
+    throw new PolicyFormatError("bad_header", `header is not UTF-8 JSON (${(error as Error).message})`);
+  }
+  if (!isSerializedHeader(parsed)) throw new PolicyFormatError("bad_header", "header lacks required fields");
+  return parsed;
+}
+
+function isSerializedHeader(value: unknown): value is SerializedHeader {
+  if (!value || typeof value !== "object") return false;
+  const h = value as Partial<SerializedHeader>;
+  const validTensor = (t: Partial<TensorDescriptor>) =>
+    typeof t.name === "string" &&
+    Array.isArray(t.shape) &&
+    t.shape.every((d) => Number.isInteger(d) && d > 0) &&
+    (t.dtype === "float32" || (t.dtype === "int8" && typeof t.scale === "number"));
+  return (
+    typeof h.version === "string" &&
+    typeof h.featureSpecHash === "string" &&
+    Array.isArray(h.actions) &&
+    h.actions.every((a) => typeof a === "string") &&
+    (h.algorithm === "qtable" || h.algorithm === "dqn") &&
+    (h.precision === "float32" || h.precision === "int8") &&
+    typeof h.exploration === "object" &&
+    h.exploration !== null &&
+    Array.isArray(h.tensors) &&
+    h.tensors.every(validTensor)
+  );
+}

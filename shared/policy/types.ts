@@ -1,0 +1,55 @@
+/** How a policy turns Q-values into action probabilities. `floor` is the least probability any eligible action gets. */
+export type Exploration =
+  | { type: "epsilon"; epsilon: number; floor: number }
+  | { type: "softmax"; temperature: number; floor: number };
+
+export interface IntervalEstimate {
+  estimator: string;
+  value: number;
+  lower: number;
+  upper: number;
+  /** Confidence level of [lower, upper], e.g. 0.95. */
+  level: number;
+}
+
+/** Where a policy came from, for operators (`GET /v1/policy`, `promo policies`). */
+export interface TrainingSummary {
+  dataFrom: string;
+  dataTo: string;
+  decisions: number;
+  transitions: number;
+  gamma: number;
+  backend: string;
+  /** Offline estimate of the policy's value per decision, with its interval. */
+  estimate: IntervalEstimate | null;
+}
+
+/** The descriptive part of a policy, shared by every algorithm. */
+export interface PolicyMeta {
+  version: string;
+  featureSpecHash: string;
+  actions: readonly string[];
+  exploration: Exploration;
+  createdAt: string;
+  training: TrainingSummary | null;
+}
+
+/** A dense layer; the kernel is row-major [inputs][outputs], as tfjs stores it. */
+export interface DenseLayer {
+  inputs: number;
+  outputs: number;
+  kernel: Float32Array;
+  bias: Float32Array;
+}
+
+/** ReLU after every layer but the last, which is linear (one Q-value per action). */
+export type PolicyModel =
+  | { algorithm: "qtable"; stateCount: number; q: Float32Array }
+  | { algorithm: "dqn"; layers: readonly DenseLayer[] };
+
+export interface Policy {
+  meta: PolicyMeta;
+  model: PolicyModel;
+}
+
+export type Precision = "float32" | "int8";

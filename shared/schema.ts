@@ -1,0 +1,50 @@
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** One row per decision the edge made. Written at least once, so inserts must be idempotent on `id`. */
+export const decisions = sqliteTable(
+  "decisions",
+  {
+    id: text("id").primaryKey(),
+    /** Unix time, milliseconds. */
+    ts: integer("ts").notNull(),
+    /** HMAC of the visitor id: never the id itself. */
+    visitorHash: text("visitor_hash").notNull(),
+    policyVersion: text("policy_version").notNull(),
+    featureSpecHash: text("feature_spec_hash").notNull(),
+    /** The raw {@link Context} as JSON, so that a newer feature spec can re-encode the row. */
+    context: text("context").notNull(),
+    /** The encoded feature vector as a JSON array of numbers. */
+    features: text("features").notNull(),
+    stateKey: integer("state_key").notNull(),
+    /** Action ids that were eligible, as a JSON array: the support of the logged propensity. */
+    eligible: text("eligible").notNull(),
+    action: text("action").notNull(),
+    propensity: real("propensity").notNull(),
+    explored: integer("explored", { mode: "boolean" }).notNull(),
+  },
+  (t) => [index("decisions_visitor_ts").on(t.visitorHash, t.ts), index("decisions_ts").on(t.ts)],
+);
+
+export const OUTCOME_KINDS = ["click", "conversion", "refund"] as const;
+export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
+
+/** Outcomes reported later by the site. Unique per (decision, kind, event key): a retried report is stored once. */
+export const outcomes = sqliteTable(
+  "outcomes",
+  {
+    decisionId: text("decision_id").notNull(),
+    ts: integer("ts").notNull(),
+    kind: text("kind", { enum: OUTCOME_KINDS }).notNull(),
+    /** Order value for a conversion, amount refunded for a refund; 0 for a click. */
+    value: real("value").notNull(),
+    /** The site's own id for the event (order id, say); empty when it sent none. */
+    eventKey: text("event_key").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.decisionId, t.kind, t.eventKey] }), index("outcomes_ts").on(t.ts)],
+);
+
+export type DecisionRow = typeof decisions.$inferInsert;
+export type OutcomeRow = typeof outcomes.$inferInsert;
+
+/** What travels on LOG_QUEUE: one decision or one outcome. */
+export type LogMessage = { type: "decision"; row: DecisionRow } | { type: "outcome"; row: OutcomeRow };
