@@ -24,11 +24,10 @@ export type PolicyFormatErrorCause =
 
 export class PolicyFormatError extends Error {
   override readonly name = "PolicyFormatError";
-  constructor(
-    readonly reason: PolicyFormatErrorCause,
-    message: string,
-  ) {
+  readonly reason: PolicyFormatErrorCause;
+  constructor(reason: PolicyFormatErrorCause, message: string) {
     super(`${reason}: ${message}`);
+    this.reason = reason;
   }
 }
 
