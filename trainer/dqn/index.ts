@@ -1,0 +1,3 @@
+export { buildQNetwork, type QNetworkShape } from "./network.ts";
+export { trainDqn, DEFAULT_DQN_OPTIONS, type DqnOptions, type DqnEpochStats, type DqnResult } from "./train.ts";
+export { dqnToPolicy } from "./to-policy.ts";
