@@ -1,0 +1,128 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
+import { DEFAULT_ENCODER } from "../../trainer/encoders.ts";
+import { LOG_META_VERSION, setupFromMeta, type LogMeta } from "../../trainer/log-meta.ts";
+import { exportLogs } from "../../trainer/sources/export.ts";
+import { fileSource } from "../../trainer/sources/file.ts";
+import { openLogSource } from "../../trainer/sources/index.ts";
+import type { LogSource } from "../../trainer/sources/log-source.ts";
+import { readAllLogs } from "../../trainer/sources/read-all.ts";
+import { DAY, decisionRow, outcomeRow } from "./support/log-rows.ts";
+import { memorySource } from "./support/memory-source.ts";
+
+const T0 = Date.UTC(2026, 0, 1);
+const decisions: DecisionRow[] = Array.from({ length: 8 }, (_, i) =>
+  decisionRow({ id: `d${i}`, ts: T0 + i * DAY, visitorHash: `v${i % 3}`, explored: i % 2 === 1, propensity: 0.1 + i / 100 }),
+);
+const outcomes: OutcomeRow[] = [
+  outcomeRow({ decisionId: "d0", ts: T0 + 1000 }),
+  outcomeRow({ decisionId: "d1", ts: T0 + DAY + 5000, kind: "conversion", value: 123.45, eventKey: "order-9" }),
+  outcomeRow({ decisionId: "d1", ts: T0 + 3 * DAY, kind: "refund", value: 20, eventKey: "order-9" }),
+];
+const META: LogMeta = { type: "meta", version: LOG_META_VERSION, dataset: "test logs", encoder: { name: "edge-context" } };
+
+let dir: string;
+beforeAll(async () => {
+  await mkdir(".tmp", { recursive: true });
+  dir = await mkdtemp(join(".tmp", "file-source-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("exportLogs then the file source", () => {
+  test("reads back exactly what was exported, meta line included", async () => {
+    const path = join(dir, "round-trip.jsonl");
+    await expect(exportLogs(memorySource(decisions, outcomes, META), path, { quiet: true })).resolves.toEqual({ decisions: 8, outcomes: 3 });
+    const logs = await readAllLogs(fileSource(path, { pageSize: 3 }), { quiet: true });
+    expect(logs).toEqual({ meta: META, decisions, outcomes, rejected: {} });
+    expect(await readdir(dir)).not.toContain("round-trip.jsonl.partial");
+  });
+
+  test("writes LogMessage lines, and no meta line for a source without one", async () => {
+    const path = join(dir, "plain.jsonl");
+    await exportLogs(memorySource(decisions.slice(0, 1), outcomes.slice(0, 1)), path, { quiet: true });
+    const lines = (await readFile(path, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as unknown);
+    expect(lines).toEqual([
+      { type: "decision", row: decisions[0] },
+      { type: "outcome", row: outcomes[0] },
+    ]);
+    await expect(fileSource(path).meta()).resolves.toBeUndefined();
+  });
+
+  test("leaves no file behind when the source fails midway", async () => {
+    const path = join(dir, "failed.jsonl");
+    const failing: LogSource = {
+      ...memorySource(decisions, outcomes),
+      async *decisions() {
+        yield decisions.slice(0, 2);
+        throw new Error("connection lost");
+      },
+    };
+    await expect(exportLogs(failing, path, { quiet: true })).rejects.toThrow("connection lost");
+    expect((await readdir(dir)).filter((name) => name.startsWith("failed"))).toEqual([]);
+  });
+});
+
+describe("file source", () => {
+  const good = (message: unknown) => JSON.stringify(message);
+  const content = [
+    good(META), // 1
+    good({ type: "decision", row: decisions[0] }), // 2
+    "{ not json", // 3
+    good({ type: "decision", row: { ...decisions[1], id: undefined } }), // 4
+    "", // 5: blank lines are not data
+    good({ type: "outcome", row: { ...outcomes[0], kind: "purchase" } }), // 6
+    good({ type: "heartbeat" }), // 7
+    good(META), // 8
+    good({ type: "outcome", row: outcomes[0] }), // 9
+    good({ type: "decision", row: decisions[2] }), // 10
+    "[1,2,3]", // 11
+  ].join("\n");
+  let path: string;
+  beforeAll(async () => {
+    path = join(dir, "bad-lines.jsonl");
+    await writeFile(path, content);
+  });
+
+  test("keeps the good rows and counts each bad line once, by reason, with its line number", async () => {
+    const source = fileSource(path, { pageSize: 1 });
+    const logs = await readAllLogs(source, { quiet: true });
+    expect(logs.decisions).toEqual([decisions[0], decisions[2]]);
+    expect(logs.outcomes).toEqual([outcomes[0]]);
+    expect(logs.rejected).toEqual({
+      "bad-json": { count: 1, lines: [3] },
+      "invalid-decision-row": { count: 1, lines: [4] },
+      "invalid-outcome-row": { count: 1, lines: [6] },
+      "unknown-type": { count: 2, lines: [7, 11] },
+      "misplaced-meta": { count: 1, lines: [8] },
+    });
+    // Reading again does not double the counts.
+    await readAllLogs(source, { quiet: true });
+    expect(source.rejected()["unknown-type"]).toEqual({ count: 2, lines: [7, 11] });
+  });
+
+  test("refuses a file whose meta line it cannot understand", async () => {
+    const broken = join(dir, "broken-meta.jsonl");
+    await writeFile(broken, `${JSON.stringify({ ...META, encoder: { name: "word2vec" } })}\n`);
+    await expect(fileSource(broken).meta()).rejects.toThrow(/broken-meta\.jsonl:1: invalid meta line/);
+  });
+
+  test("without a meta line, rows are read as edge logs", () => {
+    expect(setupFromMeta(undefined).encoder).toBe(DEFAULT_ENCODER);
+  });
+});
+
+describe("openLogSource", () => {
+  test("opens file:<path>", async () => {
+    const path = join(dir, "round-trip.jsonl");
+    const source = await openLogSource(`file:${path}`);
+    expect(source.description).toBe(`file ${path}`);
+  });
+
+  test("says what is wrong with a source it cannot open", async () => {
+    await expect(openLogSource("file:/nonexistent/logs.jsonl")).rejects.toThrow("cannot read log file /nonexistent/logs.jsonl");
+    await expect(openLogSource("s3://bucket")).rejects.toThrow(/unknown log source "s3:\/\/bucket"; expected local \| remote \| file:/);
+    await expect(openLogSource("remote", { env: {} })).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
+  });
+});
