@@ -22,6 +22,11 @@ export interface TrainingSummary {
   backend: string;
   /** Offline estimate of the policy's value per decision, with its interval. */
   estimate: IntervalEstimate | null;
+  /**
+   * The policy that was current when this one was trained, estimated on the same logs: what the
+   * publish gate compares the candidate's lower bound with. Absent in policies that had nothing to beat.
+   */
+  baseline?: { version: string; estimate: IntervalEstimate } | null;
 }
 
 /** The descriptive part of a policy, shared by every algorithm. */

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import {
-  CLOUDFLARE_API_BASE_URL,
-  D1AuthError,
-  D1HttpError,
-  d1HttpConfigFromEnv,
-  retryDelayMs,
-  type D1HttpConfig,
-} from "../../trainer/sources/d1-http.ts";
+import { CLOUDFLARE_API_BASE_URL, CloudflareApiError, CloudflareAuthError, retryDelayMs } from "../../trainer/cloudflare-api.ts";
+import { d1HttpConfigFromEnv, type D1HttpConfig } from "../../trainer/sources/d1-http.ts";
 import type { LogSource } from "../../trainer/sources/log-source.ts";
 import { remoteSource, type RemoteSourceOptions } from "../../trainer/sources/remote.ts";
 import { STUB_ACCOUNT, STUB_DATABASE, STUB_TOKEN, startD1ApiStub, type D1ApiStub } from "./support/d1-api-stub.ts";
@@ -111,7 +105,7 @@ describe("remote D1 source", () => {
   test("fails at once, saying what to check, when the token is refused", async () => {
     const { source: remote, delays } = source({}, { apiToken: "expired-token" });
     const failure = collect(remote.decisions());
-    await expect(failure).rejects.toBeInstanceOf(D1AuthError);
+    await expect(failure).rejects.toBeInstanceOf(CloudflareAuthError);
     await expect(failure).rejects.toThrow(/HTTP 403: 10000: Authentication error.*CLOUDFLARE_API_TOKEN/);
     expect(delays).toEqual([]);
   });
@@ -120,8 +114,8 @@ describe("remote D1 source", () => {
     const { source: remote, delays } = source();
     stub.failNext({ status: 400, body: { success: false, errors: [{ code: 7500, message: "no such table: decisions" }] } });
     const failure = collect(remote.decisions());
-    await expect(failure).rejects.toBeInstanceOf(D1HttpError);
-    await expect(failure).rejects.toThrow("D1 query refused (HTTP 400): 7500: no such table: decisions");
+    await expect(failure).rejects.toBeInstanceOf(CloudflareApiError);
+    await expect(failure).rejects.toThrow("Cloudflare API refused the request (HTTP 400): 7500: no such table: decisions");
     expect(delays).toEqual([]);
   });
 });

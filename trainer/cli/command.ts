@@ -1,6 +1,6 @@
 import type { ParseArgsOptionsConfig } from "node:util";
 
-export type OptionValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 /** What every command gets: its parsed flags, and where to say things. */
 export interface CommandContext {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { COMMON_OPTIONS, COMMON_USAGE, UsageError, type Command } from "./command.ts";
+import { COMMON_OPTIONS, COMMON_USAGE, UsageError, type Command, type OptionValues } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
 
 function topLevelHelp(): string {
@@ -32,12 +32,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   let json = false;
   try {
-    const { values, positionals } = parseArgs({
+    const parsed = parseArgs({
       args: rest,
       options: { ...command.options, ...COMMON_OPTIONS },
       allowPositionals: true,
       strict: true,
     });
+    const values: OptionValues = parsed.values;
+    const positionals = parsed.positionals;
     if (values.help) {
       console.log(commandHelp(command));
       return 0;

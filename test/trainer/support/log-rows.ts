@@ -1,0 +1,40 @@
+import { NEW_VISITOR, type Context } from "../../../shared/context.ts";
+import { DEFAULT_ACTION_IDS } from "../../../shared/catalogue.ts";
+import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../../shared/features.ts";
+import type { DecisionRow, OutcomeRow } from "../../../shared/schema.ts";
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+/** A context every promotion of the default catalogue is eligible in. */
+export const CART_CONTEXT: Context = {
+  device: "mobile",
+  country: "US",
+  localHour: 10,
+  weekday: 2,
+  page: "cart",
+  referrer: "direct",
+  cartValue: 90,
+  ...NEW_VISITOR,
+};
+
+/** A well-formed decision, encoded with the edge's current spec; override what a test is about. */
+export function decisionRow(overrides: Partial<DecisionRow> & Pick<DecisionRow, "id" | "ts">, context: Context = CART_CONTEXT): DecisionRow {
+  return {
+    visitorHash: "visitor-a",
+    policyVersion: "v1",
+    featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+    context: JSON.stringify(context),
+    features: JSON.stringify(Array.from(encodeFeatures(DEFAULT_COMPILED_SPEC, context))),
+    stateKey: stateKey(DEFAULT_COMPILED_SPEC, context),
+    eligible: JSON.stringify(DEFAULT_ACTION_IDS),
+    action: "pct10",
+    propensity: 0.25,
+    explored: false,
+    ...overrides,
+  };
+}
+
+export function outcomeRow(overrides: Partial<OutcomeRow> & Pick<OutcomeRow, "decisionId" | "ts">): OutcomeRow {
+  return { kind: "click", value: 0, eventKey: "", ...overrides };
+}

@@ -1,0 +1,8 @@
+import type { Command } from "./command.ts";
+import { exportCommand } from "./commands/export.ts";
+import { importCommand } from "./commands/import.ts";
+import { policiesCommand } from "./commands/policies.ts";
+import { publishCommand } from "./commands/publish.ts";
+import { rollbackCommand } from "./commands/rollback.ts";
+
+export const COMMANDS: readonly Command[] = [publishCommand, rollbackCommand, policiesCommand, importCommand, exportCommand];

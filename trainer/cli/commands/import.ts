@@ -1,0 +1,26 @@
+import { importObd } from "../../import-obd.ts";
+import { UsageError, stringOption, type Command } from "../command.ts";
+
+export const importCommand: Command = {
+  name: "import",
+  summary: "convert a public logged-bandit dataset to the JSONL log format (obd: Open Bandit Dataset)",
+  usage: `usage: promo import obd <campaign-dir> [--out <file.jsonl>]
+
+  <campaign-dir>  e.g. ../shared/data/obd/random/men (men.csv and item_context.csv)
+  --out F         where to write; default obd-<policy>-<campaign>.jsonl
+
+Then: promo train --source file:<file.jsonl>`,
+  options: { out: { type: "string" } },
+  async run({ positionals, values, log, quiet }) {
+    const [format, dir] = positionals;
+    if (format !== "obd") throw new UsageError(`unknown dataset format "${format ?? ""}"; supported: obd`);
+    if (!dir) throw new UsageError("give the campaign directory, e.g. ../shared/data/obd/random/men");
+    const parts = dir.replace(/\/+$/, "").split("/");
+    const out = stringOption(values, "out") ?? `obd-${parts.at(-2)}-${parts.at(-1)}.jsonl`;
+    const summary = await importObd(dir, out, { quiet, log });
+    return {
+      summary: `imported ${summary.decisions} decisions with ${summary.clicks} clicks from ${summary.meta.dataset} into ${out}`,
+      json: { out, decisions: summary.decisions, clicks: summary.clicks, dataset: summary.meta.dataset },
+    };
+  },
+};
