@@ -36,6 +36,8 @@ function platformPersistPath(persistTo: string): string {
 export async function openLocalBindings(options: LocalBindingsOptions = {}): Promise<LocalBindings> {
   // Miniflare otherwise downloads the request.cf template from the internet; storage needs none of it.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+  // Wrangler's info lines ("Using secrets defined in .dev.vars") go to stdout, where `--json` output lives.
+  process.env.WRANGLER_LOG ??= "warn";
   const proxy = await getPlatformProxy<Record<string, unknown>>({
     configPath: options.configPath ?? "wrangler.toml",
     environment: options.environment,
