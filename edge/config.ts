@@ -1,0 +1,33 @@
+import type { Env } from "./env.ts";
+
+/** The Worker's tunables, from its vars, in the units the code uses. */
+export interface EdgeConfig {
+  /** How long a decoded policy is served before the KV pointer is read again. 0 re-reads it on every request. */
+  policyRefreshMs: number;
+  /** How long a decision id is accepted by /v1/outcome. */
+  decisionMaxAgeMs: number;
+  maxBodyBytes: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const DEFAULTS = { POLICY_REFRESH_SECONDS: 30, DECISION_MAX_AGE_SECONDS: 7 * 86_400, MAX_BODY_BYTES: 16_384 };
+
+/** A broken var fails every request loudly rather than running with a guess. */
+function numberVar(env: Env, name: keyof typeof DEFAULTS, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return DEFAULTS[name];
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new ConfigError(`${name} must be a number ≥ ${min}, got "${raw}"`);
+  return value;
+}
+
+export function readConfig(env: Env): EdgeConfig {
+  return {
+    policyRefreshMs: numberVar(env, "POLICY_REFRESH_SECONDS", 0) * 1000,
+    decisionMaxAgeMs: numberVar(env, "DECISION_MAX_AGE_SECONDS", 1) * 1000,
+    maxBodyBytes: numberVar(env, "MAX_BODY_BYTES", 256),
+  };
+}

@@ -1,0 +1,36 @@
+import { fromBase64Url, hmac, randomToken, toBase64Url, verifyTruncatedHmac } from "./crypto.ts";
+
+/**
+ * A decision id is `<issued ms, base 36>.<128 random bits>.<128-bit HMAC tag>`, all URL-safe.
+ * The random part makes ids unguessable and feeds the exploration draw; the tag lets
+ * /v1/outcome accept only ids this edge issued, without a lookup; the time bounds their life.
+ */
+const RANDOM_BYTES = 16;
+const TAG_BYTES = 16;
+const DECISION_ID = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{22})$/;
+/** How far ahead of this isolate's clock an issue time may be: clocks of edge machines drift a little. */
+export const CLOCK_SKEW_MS = 60_000;
+
+export async function mintDecisionId(key: CryptoKey, issuedAt: number): Promise<string> {
+  const unsigned = `${issuedAt.toString(36)}.${randomToken(RANDOM_BYTES)}`;
+  const tag = (await hmac(key, "decision-id", unsigned)).subarray(0, TAG_BYTES);
+  return `${unsigned}.${toBase64Url(tag)}`;
+}
+
+export type DecisionIdCheck =
+  | { valid: true; issuedAt: number }
+  | { valid: false; reason: "malformed" | "forged" | "expired" | "from_future"; issuedAt: number | null };
+
+/** Verifies the tag first: nothing about an unsigned id, its time included, is believed. */
+export async function checkDecisionId(key: CryptoKey, decisionId: string, now: number, maxAgeMs: number): Promise<DecisionIdCheck> {
+  const match = DECISION_ID.exec(decisionId);
+  const tag = match ? fromBase64Url(match[3]!) : null;
+  if (!match || tag === null) return { valid: false, reason: "malformed", issuedAt: null };
+  if (!(await verifyTruncatedHmac(key, "decision-id", `${match[1]}.${match[2]}`, tag))) {
+    return { valid: false, reason: "forged", issuedAt: null };
+  }
+  const issuedAt = parseInt(match[1]!, 36);
+  if (issuedAt > now + CLOCK_SKEW_MS) return { valid: false, reason: "from_future", issuedAt };
+  if (now - issuedAt > maxAgeMs) return { valid: false, reason: "expired", issuedAt };
+  return { valid: true, issuedAt };
+}

@@ -1,0 +1,53 @@
+import { ApiError } from "./api-error.ts";
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, "body_too_large", `request body exceeds ${maxBytes} bytes`);
+}
+
+/**
+ * Reads the body, refusing it past `maxBytes`. Content-Length is checked first, to refuse without
+ * reading, but it may be absent (chunked) or wrong, so the bytes are counted as they arrive too.
+ */
+async function readAtMost(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (request.body === null) return new Uint8Array(0);
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** The request body as parsed JSON, or an {@link ApiError} saying why it is not. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const bytes = await readAtMost(request, maxBytes);
+  if (bytes.length === 0) throw new ApiError(400, "invalid_json", "request body is empty; expected a JSON object");
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(400, "invalid_json", "request body is not UTF-8 text");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, "invalid_json", `request body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,197 @@
+import { exports, env } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { drizzle } from "drizzle-orm/d1";
+import { eq, inArray } from "drizzle-orm";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { contextSchema } from "../../shared/context.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { decisions, outcomes, type DecisionRow, type LogMessage, type OutcomeRow } from "../../shared/schema.ts";
+import { MAX_BOUND_PARAMETERS } from "../../edge/logging/d1-writer.ts";
+import { ACTION_IDS, call, contextBody, decide, drain, failingDatabase, failingQueue, harness, postJson, QUEUE_NAME } from "./helpers.ts";
+
+const db = drizzle(env.DB);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function decisionRow(id: string): DecisionRow {
+  return {
+    id,
+    ts: 1_790_000_000_000,
+    visitorHash: "ab".repeat(32),
+    policyVersion: "fallback",
+    featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+    context: "{}",
+    features: "[]",
+    stateKey: 0,
+    eligible: JSON.stringify(ACTION_IDS),
+    action: "none",
+    propensity: 1 / 7,
+    explored: false,
+  };
+}
+
+function outcomeRow(decisionId: string, eventKey: string): OutcomeRow {
+  return { decisionId, ts: 1_790_000_000_000, kind: "conversion", value: 10, eventKey };
+}
+
+/** Runs the consumer of `worker` over `messages` as one batch delivered by the runtime. */
+async function consume(h: ReturnType<typeof harness>, messages: LogMessage[]) {
+  const batch = createMessageBatch<LogMessage>(
+    QUEUE_NAME,
+    messages.map((body, i) => ({ id: `m-${i}`, timestamp: Date.now(), attempts: 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await h.worker.queue(batch, h.env);
+  return getQueueResult(batch, ctx);
+}
+
+describe("decision logging", () => {
+  test("decide sends one message, and the consumer writes it to D1 as logged", async () => {
+    const h = harness();
+    const { answer } = await decide(h, contextBody({ cartValue: 45 }, ["pct10", "fixed5", "gift"]), {
+      headers: { "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "cf-connecting-ip": "203.0.113.9" },
+    });
+    expect(h.sent).toHaveLength(1);
+    expect(await drain(h)).toMatchObject({ ackAll: true, retryMessages: [] });
+
+    const [row] = await db.select().from(decisions).where(eq(decisions.id, answer.decisionId));
+    expect(row).toBeDefined();
+    expect(row).toMatchObject({
+      id: answer.decisionId,
+      policyVersion: "fallback",
+      featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+      action: answer.promotion.id,
+      propensity: answer.propensity,
+      explored: answer.explored,
+      eligible: JSON.stringify(["none", "pct10", "fixed5"]),
+    });
+    expect(Math.abs(row!.ts - Date.now())).toBeLessThan(60_000);
+    expect(Number.parseInt(answer.decisionId.split(".")[0]!, 36)).toBe(row!.ts);
+    expect(row!.visitorHash).toMatch(/^[0-9a-f]{64}$/);
+    const context = contextSchema.parse(JSON.parse(row!.context));
+    expect(context).toMatchObject({ device: "desktop", cartValue: 45, page: "cart" });
+    expect(JSON.parse(row!.features)).toHaveLength(DEFAULT_COMPILED_SPEC.width);
+    expect(row!.context).not.toContain("203.0.113.9");
+    expect(row!.context).not.toContain("Windows");
+  });
+
+  test("an outcome is sent and written the same way", async () => {
+    const h = harness();
+    const { answer } = await decide(h, contextBody());
+    await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: 12.5, eventKey: "r-1" }));
+    expect(h.sent.map((m) => m.type)).toEqual(["decision", "outcome"]);
+    await drain(h);
+    const rows = await db.select().from(outcomes).where(eq(outcomes.decisionId, answer.decisionId));
+    expect(rows).toEqual([{ decisionId: answer.decisionId, ts: expect.any(Number), kind: "refund", value: 12.5, eventKey: "r-1" }]);
+  });
+
+  test("the consumer chunks inserts within D1's bound-parameter limit, and a redelivered batch changes nothing", async () => {
+    const statements: string[] = [];
+    const recording = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "prepare") {
+          return (sql: string) => {
+            statements.push(sql);
+            return target.prepare(sql);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const h = harness({ DB: recording });
+    const ids = Array.from({ length: 50 }, (_, i) => `chunk-decision-${i}`);
+    const messages: LogMessage[] = [
+      ...ids.map((id): LogMessage => ({ type: "decision", row: decisionRow(id) })),
+      ...Array.from({ length: 30 }, (_, i): LogMessage => ({ type: "outcome", row: outcomeRow(ids[i % 3]!, `e-${i}`) })),
+    ];
+
+    expect(await consume(h, messages)).toMatchObject({ ackAll: true, retryMessages: [] });
+    const parameterCounts = statements.map((sql) => sql.split("?").length - 1);
+    expect(Math.max(...parameterCounts)).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
+    // 50 decisions at 12 columns → 8 per insert → 7 statements; 30 outcomes at 5 columns → 20 per insert → 2.
+    expect(parameterCounts).toEqual([96, 96, 96, 96, 96, 96, 24, 100, 50]);
+
+    expect(await consume(h, messages)).toMatchObject({ ackAll: true });
+    expect(await db.$count(decisions, inArray(decisions.id, ids))).toBe(50);
+    expect(await db.$count(outcomes, inArray(outcomes.decisionId, ids.slice(0, 3)))).toBe(30);
+  });
+
+  test("when D1 fails, every message is retried and none acknowledged", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const h = harness({ DB: failingDatabase() });
+    const result = await consume(h, [
+      { type: "decision", row: decisionRow("down-1") },
+      { type: "outcome", row: outcomeRow("down-1", "") },
+    ]);
+    expect(result.ackAll).toBe(false);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m-0", "m-1"]);
+    expect(await db.$count(decisions, eq(decisions.id, "down-1"))).toBe(0);
+  });
+
+  test("one unwritable message is retried alone; the rest of its batch is written", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const h = harness();
+    const poison: DecisionRow = { ...decisionRow("poison"), propensity: Number.NaN };
+    const result = await consume(h, [
+      { type: "decision", row: decisionRow("healthy-1") },
+      { type: "decision", row: poison },
+      { type: "decision", row: decisionRow("healthy-2") },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(["m-0", "m-2"]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m-1"]);
+    expect(await db.$count(decisions, inArray(decisions.id, ["healthy-1", "healthy-2", "poison"]))).toBe(2);
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining("m-1"));
+  });
+});
+
+describe("when the queue fails", () => {
+  test("the row is written to D1 directly and counted", async () => {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const h = harness({ LOG_QUEUE: failingQueue() });
+    const response = await call(h, postJson("/v1/decide", contextBody()));
+    expect(response.status).toBe(200);
+    const { decisionId } = await response.json<{ decisionId: string }>();
+    expect(await db.$count(decisions, eq(decisions.id, decisionId))).toBe(1);
+    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 1, lost: 0 });
+    expect(warnings).toHaveBeenCalledWith(expect.stringContaining("LOG_QUEUE send failed"));
+
+    const health = await call(h, new Request("https://promo.example/healthz"));
+    expect(await health.json()).toEqual({ ok: true, logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0 } });
+  });
+
+  test("when D1 fails too, the row is counted as lost and printed in full, and the visitor still gets an answer", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const h = harness({ LOG_QUEUE: failingQueue(), DB: failingDatabase() });
+    const response = await call(h, postJson("/v1/decide", contextBody()));
+    expect(response.status).toBe(200);
+    const { decisionId } = await response.json<{ decisionId: string }>();
+    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 0, lost: 1 });
+    expect(errors).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`log row lost.*"id":"${decisionId.replace(/\./g, "\\.")}"`)));
+
+    const status = await call(h, new Request("https://promo.example/v1/policy"));
+    expect(await status.json()).toMatchObject({ logLoss: { lost: 1 } });
+  });
+});
+
+describe("through the deployed bindings", () => {
+  test("decide and outcome reach D1 through the real queue and its consumer", async () => {
+    const decided = await exports.default.fetch(postJson("/v1/decide", contextBody()));
+    expect(decided.status).toBe(200);
+    const { decisionId } = await decided.json<{ decisionId: string }>();
+    const reported = await exports.default.fetch(postJson("/v1/outcome", { decisionId, kind: "click", eventKey: "e2e" }));
+    expect(reported.status).toBe(202);
+
+    await vi.waitFor(
+      async () => {
+        expect(await db.$count(decisions, eq(decisions.id, decisionId))).toBe(1);
+        expect(await db.$count(outcomes, eq(outcomes.decisionId, decisionId))).toBe(1);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+});

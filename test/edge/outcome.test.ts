@@ -1,0 +1,122 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, test } from "vitest";
+import { signingKey } from "../../edge/crypto.ts";
+import { CLOCK_SKEW_MS, mintDecisionId } from "../../edge/decision-id.ts";
+import { call, contextBody, decide, drain, harness, postJson, visitorOf } from "./helpers.ts";
+
+const DAY_MS = 86_400_000;
+
+async function outcomeRows(decisionId: string) {
+  const { results } = await env.DB.prepare("select kind, value, event_key as eventKey from outcomes where decision_id = ? order by kind, event_key")
+    .bind(decisionId)
+    .all<{ kind: string; value: number; eventKey: string }>();
+  return results;
+}
+
+describe("POST /v1/outcome", () => {
+  test("accepts an outcome of an issued decision with 202 and stores it through the queue", async () => {
+    const h = harness();
+    const { answer } = await decide(h, contextBody());
+    const response = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "conversion", value: 84.5, eventKey: "order-1" }));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: true, decisionId: answer.decisionId, kind: "conversion" });
+
+    expect(await drain(h)).toMatchObject({ ackAll: true, retryMessages: [], retryBatch: { retry: false } });
+    expect(await outcomeRows(answer.decisionId)).toEqual([{ kind: "conversion", value: 84.5, eventKey: "order-1" }]);
+    const row = await env.DB.prepare("select ts from outcomes where decision_id = ?").bind(answer.decisionId).first<{ ts: number }>();
+    expect(Math.abs(row!.ts - Date.now())).toBeLessThan(60_000);
+  });
+
+  test("a click needs no value; a conversion or a refund must carry one", async () => {
+    const h = harness();
+    const { answer } = await decide(h, contextBody());
+    expect((await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "click" }))).status).toBe(202);
+    for (const kind of ["conversion", "refund"]) {
+      const response = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind }));
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: "invalid_body", field: "value" });
+    }
+    const negative = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: -3 }));
+    expect(await negative.json()).toMatchObject({ error: "invalid_body", field: "value" });
+    const unknownKind = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "view" }));
+    expect(await unknownKind.json()).toMatchObject({ error: "invalid_body", field: "kind" });
+
+    await drain(h);
+    expect(await outcomeRows(answer.decisionId)).toEqual([{ kind: "click", value: 0, eventKey: "" }]);
+  });
+
+  test("a duplicate outcome is stored once; another event key is another outcome", async () => {
+    const h = harness();
+    const { answer } = await decide(h, contextBody());
+    const report = (eventKey: string, value: number) =>
+      call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "conversion", value, eventKey }));
+    expect((await report("order-7", 40)).status).toBe(202);
+    expect((await report("order-7", 40)).status).toBe(202);
+    await drain(h);
+    // The retry arrives in a later batch, as a redelivery would.
+    expect((await report("order-7", 40)).status).toBe(202);
+    expect((await report("order-8", 15)).status).toBe(202);
+    await drain(h);
+    expect(await outcomeRows(answer.decisionId)).toEqual([
+      { kind: "conversion", value: 40, eventKey: "order-7" },
+      { kind: "conversion", value: 15, eventKey: "order-8" },
+    ]);
+  });
+
+  test("refuses forged, malformed, expired and future decision ids", async () => {
+    const h = harness({ DECISION_MAX_AGE_SECONDS: String(7 * 86_400) });
+    const { answer } = await decide(h, contextBody());
+    const key = await signingKey(env.DECISION_SIGNING_KEY);
+    const otherKey = await crypto.subtle.importKey("raw", new TextEncoder().encode("another-key-0123456789abcdef"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const [ts, random, tag] = answer.decisionId.split(".");
+    const flipped = tag!.startsWith("A") ? `B${tag!.slice(1)}` : `A${tag!.slice(1)}`;
+
+    const cases: [string, number, string][] = [
+      [`${ts}.${random}.${flipped}`, 403, "forged_decision_id"],
+      [`${(Number.parseInt(ts!, 36) - 1).toString(36)}.${random}.${tag}`, 403, "forged_decision_id"],
+      [await mintDecisionId(otherKey, Date.now()), 403, "forged_decision_id"],
+      ["not-a-decision-id", 400, "invalid_decision_id"],
+      [`${ts}.${random}`, 400, "invalid_decision_id"],
+      [await mintDecisionId(key, Date.now() - 8 * DAY_MS), 410, "decision_expired"],
+      [await mintDecisionId(key, Date.now() + CLOCK_SKEW_MS + 60_000), 400, "decision_from_future"],
+    ];
+    for (const [decisionId, status, error] of cases) {
+      const response = await call(h, postJson("/v1/outcome", { decisionId, kind: "click" }));
+      expect({ decisionId, status: response.status }).toEqual({ decisionId, status });
+      expect(await response.json()).toMatchObject({ error, field: "decisionId" });
+    }
+    // Within the window, and within the clock skew, ids are accepted.
+    for (const issuedAt of [Date.now() - 6 * DAY_MS, Date.now() + CLOCK_SKEW_MS / 2]) {
+      const response = await call(h, postJson("/v1/outcome", { decisionId: await mintDecisionId(key, issuedAt), kind: "click" }));
+      expect(response.status).toBe(202);
+    }
+    expect(h.sent.filter((m) => m.type === "outcome")).toHaveLength(2);
+  });
+
+  test("the age limit follows DECISION_MAX_AGE_SECONDS", async () => {
+    const h = harness({ DECISION_MAX_AGE_SECONDS: "60" });
+    const key = await signingKey(env.DECISION_SIGNING_KEY);
+    const response = await call(h, postJson("/v1/outcome", { decisionId: await mintDecisionId(key, Date.now() - 120_000), kind: "click" }));
+    expect(response.status).toBe(410);
+  });
+
+  test("a conversion with the visitor cookie counts a purchase in the cookie, which the next decision sees", async () => {
+    const h = harness();
+    const first = await decide(h, contextBody());
+    const response = await call(
+      h,
+      postJson("/v1/outcome", { decisionId: first.answer.decisionId, kind: "conversion", value: 30, eventKey: "o-1" }, { cookie: first.cookie }),
+    );
+    expect(response.status).toBe(202);
+    const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
+    expect((await visitorOf(cookie))!.purchases).toBe(1);
+
+    const next = await decide(h, contextBody(), { cookie });
+    const context = JSON.parse(next.row.context);
+    expect(context.purchases).toBe(1);
+    expect(context.daysSinceLastPurchase).toBeLessThan(0.001);
+
+    const click = await call(h, postJson("/v1/outcome", { decisionId: first.answer.decisionId, kind: "click" }, { cookie }));
+    expect(click.headers.get("set-cookie")).toBeNull();
+  });
+});

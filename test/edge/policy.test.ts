@@ -1,0 +1,222 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, test, vi } from "vitest";
+import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
+import { POLICY_POINTER_KEY, policyKey } from "../../edge/policy/kv-policy.ts";
+import { PolicyCache } from "../../edge/policy/policy-cache.ts";
+import { call, contextBody, decide, harness, publish, publishBytes, qtablePolicy, unpublish, type Harness } from "./helpers.ts";
+
+beforeEach(async () => {
+  await unpublish(env.POLICY);
+  vi.restoreAllMocks();
+});
+
+async function policyStatus(h: Harness) {
+  const response = await call(h, new Request("https://promo.example/v1/policy"));
+  expect(response.status).toBe(200);
+  return response.json<Record<string, unknown>>();
+}
+
+/** Serves a decision whose every eligible action is allowed, so that the served promotion shows the policy. */
+async function served(h: Harness) {
+  return (await decide(h, contextBody({ cartValue: 150 }))).answer;
+}
+
+describe("policy loading", () => {
+  test("with nothing in KV it serves the uniform fallback, logged with its true propensities", async () => {
+    const h = harness();
+    const answer = await served(h);
+    expect(answer).toMatchObject({ policyVersion: "fallback", propensity: 1 / 7 });
+    expect(await policyStatus(h)).toMatchObject({
+      version: "fallback",
+      algorithm: "uniform",
+      source: "fallback",
+      actions: DEFAULT_CATALOGUE.map((p) => p.id),
+      exploration: { type: "epsilon", epsilon: 1 },
+      featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+      loadedAt: null,
+      lastError: null,
+    });
+  });
+
+  test("a pointer swap serves the new version, and the decisions follow it", async () => {
+    const h = harness();
+    await publish(env.POLICY, qtablePolicy("v1-bundle", "bundle"));
+    expect(await served(h)).toMatchObject({ policyVersion: "v1-bundle", promotion: { id: "bundle" }, propensity: 1, explored: false });
+
+    await publish(env.POLICY, qtablePolicy("v2-pct20", "pct20"));
+    expect(await served(h)).toMatchObject({ policyVersion: "v2-pct20", promotion: { id: "pct20" }, propensity: 1 });
+    const status = await policyStatus(h);
+    expect(status).toMatchObject({ version: "v2-pct20", algorithm: "qtable", source: "kv", createdAt: "2026-11-01T00:00:00.000Z", lastError: null });
+    expect(status.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(typeof status.loadedAt).toBe("string");
+
+    // Rollback is a pointer move too.
+    await publish(env.POLICY, qtablePolicy("v1-bundle", "bundle"));
+    expect(await served(h)).toMatchObject({ policyVersion: "v1-bundle", promotion: { id: "bundle" } });
+  });
+
+  test("/v1/policy reports the training summary and offline estimate", async () => {
+    const h = harness();
+    const policy = qtablePolicy("v-trained", "pct10");
+    const estimate = { estimator: "snips", value: 1.2, lower: 0.9, upper: 1.5, level: 0.95 };
+    const trained: Policy = {
+      ...policy,
+      meta: { ...policy.meta, training: { dataFrom: "2026-10-01", dataTo: "2026-10-31", decisions: 1000, transitions: 900, gamma: 0.9, backend: "cpu", estimate } },
+    };
+    await publish(env.POLICY, trained);
+    expect(await policyStatus(h)).toMatchObject({ version: "v-trained", offlineEstimate: estimate, training: { decisions: 1000, backend: "cpu" } });
+  });
+
+  describe("a bad publication keeps the last good policy and says why", () => {
+    const good = qtablePolicy("good", "fixed5");
+
+    async function expectKept(h: Harness, reason: RegExp) {
+      const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+      expect(await served(h)).toMatchObject({ policyVersion: "good", promotion: { id: "fixed5" } });
+      const status = await policyStatus(h);
+      expect(status).toMatchObject({ version: "good", source: "kv" });
+      expect(status.lastError).toMatch(reason);
+      expect(errors).toHaveBeenCalledWith(expect.stringMatching(reason));
+    }
+
+    test("bytes that do not match the pointer's sha256", async () => {
+      const h = harness();
+      await publish(env.POLICY, good);
+      await served(h);
+      await publishBytes(env.POLICY, "v-sha", encodePolicy(qtablePolicy("v-sha", "gift")), { sha256: "0".repeat(64) });
+      await expectKept(h, /policy:v-sha hashes to [0-9a-f]{64}, the pointer says 0{64}/);
+    });
+
+    test("a corrupted body under a matching sha256 (bad checksum)", async () => {
+      const h = harness();
+      await publish(env.POLICY, good);
+      await served(h);
+      const bytes = encodePolicy(qtablePolicy("v-crc", "gift"));
+      bytes[bytes.length - 20]! ^= 0xff;
+      await publishBytes(env.POLICY, "v-crc", bytes);
+      await expectKept(h, /checksum_mismatch/);
+    });
+
+    test("a policy trained on another feature spec", async () => {
+      const h = harness();
+      await publish(env.POLICY, good);
+      await served(h);
+      const other = qtablePolicy("v-spec", "gift");
+      await publish(env.POLICY, { ...other, meta: { ...other.meta, featureSpecHash: "0123456789abcdef" } });
+      await expectKept(h, /spec_mismatch/);
+    });
+
+    test("a policy over other action ids", async () => {
+      const h = harness();
+      await publish(env.POLICY, good);
+      await served(h);
+      const other = qtablePolicy("v-actions", "gift");
+      await publish(env.POLICY, { ...other, meta: { ...other.meta, actions: [...other.meta.actions.slice(0, 6), "mystery"] } });
+      await expectKept(h, /action_mismatch/);
+    });
+
+    test("a pointer that is not JSON, or names a missing version", async () => {
+      const h = harness();
+      await publish(env.POLICY, good);
+      await served(h);
+      await env.POLICY.put(POLICY_POINTER_KEY, "{nope");
+      await expectKept(h, /policy:current is not JSON/);
+      await env.POLICY.put(POLICY_POINTER_KEY, JSON.stringify({ version: "ghost", sha256: "a".repeat(64) }));
+      await expectKept(h, /policy:ghost is missing/);
+    });
+
+    test("with no good policy yet, a bad one leaves the fallback serving", async () => {
+      const h = harness();
+      vi.spyOn(console, "error").mockImplementation(() => {});
+      await publishBytes(env.POLICY, "v-junk", new TextEncoder().encode("not a policy at all"));
+      expect(await served(h)).toMatchObject({ policyVersion: "fallback" });
+      expect(await policyStatus(h)).toMatchObject({ source: "fallback", lastError: expect.stringMatching(/bad_magic/) });
+    });
+
+    test("once the pointer is fixed, the error clears", async () => {
+      const h = harness();
+      vi.spyOn(console, "error").mockImplementation(() => {});
+      await publish(env.POLICY, good);
+      await served(h);
+      await env.POLICY.put(POLICY_POINTER_KEY, "{nope");
+      await served(h);
+      await publish(env.POLICY, good);
+      expect(await policyStatus(h)).toMatchObject({ version: "good", lastError: null });
+    });
+  });
+});
+
+/** A KV namespace that counts reads per key. */
+function countingKv(counts: Map<string, number>): KVNamespace {
+  return new Proxy(env.POLICY, {
+    get(target, prop) {
+      if (prop === "get") {
+        return (key: string, type: "text" | "arrayBuffer") => {
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+          return type === "arrayBuffer" ? target.get(key, "arrayBuffer") : target.get(key, "text");
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+describe("the isolate cache", () => {
+  test("reads the pointer at most once per refresh window and decodes a version once", async () => {
+    const counts = new Map<string, number>();
+    const kv = countingKv(counts);
+    const cache = new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
+    await publish(env.POLICY, qtablePolicy("v-a", "pct10"));
+
+    const t0 = 1_000_000;
+    expect((await cache.current(kv, t0, 30_000)).engine.version).toBe("v-a");
+    await publish(env.POLICY, qtablePolicy("v-b", "pct20"));
+    for (const t of [t0 + 1, t0 + 10_000, t0 + 29_999]) expect((await cache.current(kv, t, 30_000)).engine.version).toBe("v-a");
+    expect(counts.get(POLICY_POINTER_KEY)).toBe(1);
+
+    expect((await cache.current(kv, t0 + 30_000, 30_000)).engine.version).toBe("v-b");
+    expect(counts.get(POLICY_POINTER_KEY)).toBe(2);
+
+    // The pointer has not moved: it is read again, the policy is not.
+    const before = await cache.current(kv, t0 + 60_000, 30_000);
+    const after = await cache.current(kv, t0 + 90_000, 30_000);
+    expect(after.engine).toBe(before.engine);
+    expect(after.policy).toBe(before.policy);
+    expect(counts.get(POLICY_POINTER_KEY)).toBe(4);
+    expect(counts.get(policyKey("v-a"))).toBe(1);
+    expect(counts.get(policyKey("v-b"))).toBe(1);
+  });
+
+  test("through the Worker, a swap is not seen within POLICY_REFRESH_SECONDS", async () => {
+    const h = harness({ POLICY_REFRESH_SECONDS: "30" });
+    await publish(env.POLICY, qtablePolicy("v-first", "bundle"));
+    expect(await served(h)).toMatchObject({ policyVersion: "v-first" });
+    await publish(env.POLICY, qtablePolicy("v-second", "pct20"));
+    expect(await served(h)).toMatchObject({ policyVersion: "v-first", promotion: { id: "bundle" } });
+    expect(await policyStatus(h)).toMatchObject({ version: "v-first" });
+
+    // A refresh window of 0 reads the pointer on every request.
+    const eager = harness({ POLICY_REFRESH_SECONDS: "0" }, h.deps);
+    expect(await served(eager)).toMatchObject({ policyVersion: "v-second", promotion: { id: "pct20" } });
+  });
+
+  test("a KV outage keeps the policy it has", async () => {
+    const h = harness();
+    await publish(env.POLICY, qtablePolicy("v-steady", "gift"));
+    expect(await served(h)).toMatchObject({ policyVersion: "v-steady" });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const down = new Proxy(env.POLICY, {
+      get(target, prop) {
+        if (prop === "get") return () => Promise.reject(new Error("KV unreachable"));
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const outage = harness({ POLICY: down }, h.deps);
+    expect(await served(outage)).toMatchObject({ policyVersion: "v-steady", promotion: { id: "gift" } });
+    expect(await policyStatus(outage)).toMatchObject({ version: "v-steady", lastError: "KV read failed: KV unreachable" });
+  });
+});

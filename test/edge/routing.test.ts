@@ -1,0 +1,79 @@
+import { describe, expect, test, vi } from "vitest";
+import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { LogShipper } from "../../edge/logging/log-shipper.ts";
+import { PolicyCache, type PolicySnapshot } from "../../edge/policy/policy-cache.ts";
+import { call, contextBody, harness, postJson } from "./helpers.ts";
+
+async function expectJsonError(response: Response, status: number, error: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toContain("application/json");
+  const body = await response.json<{ error: string; message: string }>();
+  expect(body.error).toBe(error);
+  return body;
+}
+
+/** A policy cache that breaks in a way no handler expects. */
+class BrokenPolicyCache extends PolicyCache {
+  override async current(): Promise<PolicySnapshot> {
+    throw new TypeError("Cannot read properties of undefined (reading 'engine') at secret/internal/path.ts:42");
+  }
+}
+
+describe("routing and errors", () => {
+  const h = harness();
+
+  test("GET /healthz", async () => {
+    const response = await call(h, new Request("https://promo.example/healthz"));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, logLoss: { queueSendFailures: 0, writtenDirect: 0, lost: 0 } });
+  });
+
+  test("an unknown route is a JSON 404", async () => {
+    const body = await expectJsonError(await call(h, new Request("https://promo.example/v2/decide")), 404, "not_found");
+    expect(body.message).toContain("/v2/decide");
+  });
+
+  test("a wrong method is a JSON 405 with Allow", async () => {
+    const get = await call(h, new Request("https://promo.example/v1/decide"));
+    await expectJsonError(get, 405, "method_not_allowed");
+    expect(get.headers.get("allow")).toBe("POST");
+    const del = await call(h, new Request("https://promo.example/v1/policy", { method: "DELETE" }));
+    await expectJsonError(del, 405, "method_not_allowed");
+    expect(del.headers.get("allow")).toBe("GET, HEAD");
+    await expectJsonError(await call(h, new Request("https://promo.example/v1/outcome", { method: "PUT", body: "{}" })), 405, "method_not_allowed");
+  });
+
+  test("an unexpected failure is a JSON 500 that leaks nothing", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const broken = harness({}, { policies: new BrokenPolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC), logs: new LogShipper() });
+    const response = await call(broken, postJson("/v1/decide", contextBody()));
+    const text = await response.clone().text();
+    await expectJsonError(response, 500, "internal_error");
+    expect(text).not.toMatch(/secret|internal\/path|TypeError|at /);
+    expect(errors).toHaveBeenCalled();
+    errors.mockRestore();
+  });
+
+  test("a missing signing key is reported as a misconfiguration, not a crash", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const keyless = harness({ DECISION_SIGNING_KEY: "" });
+    await expectJsonError(await call(keyless, postJson("/v1/decide", contextBody())), 500, "misconfigured");
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining("DECISION_SIGNING_KEY"));
+    const badVar = harness({ MAX_BODY_BYTES: "lots" });
+    await expectJsonError(await call(badVar, postJson("/v1/decide", contextBody())), 500, "misconfigured");
+    errors.mockRestore();
+  });
+
+  test("client mistakes are never 500", async () => {
+    const bodies = ["null", "42", '"text"', "{}", '{"context": null}', '{"context": {"page": "cart", "cartValue": 1e999}}', "\u0000", '{"context": {"page": {"$gt": ""}}}'];
+    for (const body of bodies) {
+      for (const path of ["/v1/decide", "/v1/outcome"]) {
+        const response = await call(h, postJson(path, body));
+        expect({ path, body, status: response.status }).toEqual({ path, body, status: 400 });
+      }
+    }
+    const binary = new Request("https://promo.example/v1/decide", { method: "POST", body: new Uint8Array([0xff, 0xfe, 0x00]) });
+    await expectJsonError(await call(h, binary), 400, "invalid_json");
+  });
+});
