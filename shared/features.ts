@@ -145,7 +145,10 @@ export function encodeFeaturesInto(compiled: CompiledFeatureSpec, context: Conte
         break;
       }
       case "cyclic": {
-        const angle = (2 * Math.PI * (raw as number)) / spec.period;
+        if (raw === null) break; // (0, 0): the centre of the circle, away from every real value.
+        // Reduce into one period first: 2π·value overflows to Infinity (sin → NaN) for huge values.
+        const phase = (raw as number) % spec.period;
+        const angle = (2 * Math.PI * phase) / spec.period;
         out[offset] = Math.sin(angle);
         out[offset + 1] = Math.cos(angle);
         break;

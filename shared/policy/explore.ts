@@ -36,10 +36,12 @@ export function actionProbabilities(
   const greedy = greedyAction(q, eligible);
   let n = 0;
   for (let i = 0; i < eligible.length; i++) if (eligible[i]) n++;
-  const floor = Math.min(exploration.floor, 1 / n);
+  const floor = Math.min(Math.max(exploration.floor, 0), 1 / n);
 
-  if (exploration.type === "epsilon") {
-    const epsilon = Math.min(1, Math.max(exploration.epsilon, floor * n));
+  if (exploration.type === "epsilon" || !(exploration.temperature > 0)) {
+    // A softmax at temperature 0 is its limit: greedy, then the floor.
+    const rate = exploration.type === "epsilon" ? exploration.epsilon : 0;
+    const epsilon = Math.min(1, Math.max(rate, floor * n));
     for (let i = 0; i < eligible.length; i++) if (eligible[i]) out[i] = epsilon / n;
     out[greedy]! += 1 - epsilon;
     return out;
@@ -78,10 +80,12 @@ export function choose(
   scratch?: Float64Array,
 ): Choice {
   const p = actionProbabilities(q, eligible, exploration, scratch);
+  // When rounding leaves the cumulative sum a hair under 1 and u lands above it, the draw goes to the
+  // last action that can be drawn at all: never to one whose propensity is 0.
   let action = -1;
   let cumulative = 0;
-  for (let i = 0; i < p.length; i++) {
-    if (!eligible[i]) continue;
+  for (let i = 0; i < eligible.length; i++) {
+    if (!eligible[i] || !(p[i]! > 0)) continue;
     action = i;
     cumulative += p[i]!;
     if (u < cumulative) break;

@@ -1,16 +1,25 @@
 import { crc32, utf8 } from "../hash.ts";
-import type { DenseLayer, Policy, PolicyMeta, PolicyModel, Precision } from "./types.ts";
+import type { DenseLayer, Exploration, Policy, PolicyMeta, PolicyModel, Precision } from "./types.ts";
 
 /**
  * Binary policy format, little-endian:
  *
- *   "EPRM" | u16 format version | u16 reserved | u32 header length | header JSON (UTF-8)
- *   | zero padding to 4 bytes | tensors, each padded to 4 bytes | u32 CRC-32 of everything before it
+ *   "EPRM" | u16 format version | u16 reserved | u32 header length | u32 total length
+ *   | header JSON (UTF-8) | zero padding to 4 bytes | tensors, each padded to 4 bytes
+ *   | u32 CRC-32 of everything before it
  *
  * The header lists the tensors in order with their shape, dtype and (int8) scale.
+ *
+ * The total length sits in the fixed prefix so that a reader can tell a cut file (`truncated`) from a
+ * damaged one (`checksum_mismatch`) without trusting anything the checksum has not yet covered: only
+ * the magic, the format version and the total length are read before the CRC is verified.
  */
 export const POLICY_MAGIC = "EPRM";
-export const POLICY_FORMAT_VERSION = 1;
+export const POLICY_FORMAT_VERSION = 2;
+
+/** Bytes before the header JSON: magic, version, reserved, header length, total length. */
+const PREFIX_BYTES = 16;
+const CRC_BYTES = 4;
 
 export type PolicyFormatErrorCause =
   | "truncated"
@@ -57,6 +66,9 @@ interface NamedTensor {
 function tensorsOf(model: PolicyModel): NamedTensor[] {
   if (model.algorithm === "qtable") {
     const actions = model.q.length / model.stateCount;
+    if (!Number.isInteger(actions) || actions < 1) {
+      throw new RangeError(`a qtable of ${model.q.length} values cannot have ${model.stateCount} rows`);
+    }
     return [{ name: "q", shape: [model.stateCount, actions], data: model.q, quantizable: true }];
   }
   return model.layers.flatMap((layer, i) => [
@@ -77,8 +89,13 @@ export function quantizeInt8(data: Float32Array): { values: Int8Array; scale: nu
   return { values, scale };
 }
 
+/** Serialises a policy. Throws a RangeError for a non-finite weight: a diverged model must not ship. */
 export function encodePolicy(policy: Policy, precision: Precision = "float32"): Uint8Array {
   const tensors = tensorsOf(policy.model);
+  for (const t of tensors) {
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad !== -1) throw new RangeError(`tensor ${t.name} has a non-finite weight (${t.data[bad]}) at ${bad}`);
+  }
   const payloads: Uint8Array[] = [];
   const descriptors: TensorDescriptor[] = tensors.map((t) => {
     if (precision === "int8" && t.quantizable) {
@@ -97,21 +114,22 @@ export function encodePolicy(policy: Policy, precision: Precision = "float32"): 
     tensors: descriptors,
   };
   const headerBytes = utf8(JSON.stringify(header));
-  const bodyStart = align4(12 + headerBytes.length);
-  const total = payloads.reduce((n, p) => n + align4(p.length), bodyStart) + 4;
+  const bodyStart = align4(PREFIX_BYTES + headerBytes.length);
+  const total = payloads.reduce((n, p) => n + align4(p.length), bodyStart) + CRC_BYTES;
 
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   bytes.set(utf8(POLICY_MAGIC), 0);
   view.setUint16(4, POLICY_FORMAT_VERSION, true);
   view.setUint32(8, headerBytes.length, true);
-  bytes.set(headerBytes, 12);
+  view.setUint32(12, total, true);
+  bytes.set(headerBytes, PREFIX_BYTES);
   let offset = bodyStart;
   for (const payload of payloads) {
     bytes.set(payload, offset);
     offset += align4(payload.length);
   }
-  view.setUint32(total - 4, crc32(bytes.subarray(0, total - 4)), true);
+  view.setUint32(total - CRC_BYTES, crc32(bytes.subarray(0, total - CRC_BYTES)), true);
   return bytes;
 }
 
@@ -120,35 +138,49 @@ export interface DecodeExpectations {
   actions?: readonly string[];
 }
 
-/** Decodes and verifies a policy. Throws {@link PolicyFormatError} naming the first problem found. */
+/**
+ * Decodes and verifies a policy. Throws {@link PolicyFormatError} naming the first problem found.
+ *
+ * Order of checks: magic, length (cut files are `truncated`), format version, CRC (any damaged byte
+ * past the magic, version and total length is a `checksum_mismatch`), then the header's content,
+ * shapes, and the caller's expectations.
+ */
 export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {}): Policy {
-  if (bytes.length < 16) throw new PolicyFormatError("truncated", `${bytes.length} bytes is shorter than any policy`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (new TextDecoder().decode(bytes.subarray(0, 4)) !== POLICY_MAGIC) {
-    throw new PolicyFormatError("bad_magic", "not an edge-promo policy");
+  const magic = utf8(POLICY_MAGIC);
+  for (let i = 0; i < Math.min(magic.length, bytes.length); i++) {
+    if (bytes[i] !== magic[i]) throw new PolicyFormatError("bad_magic", "not an edge-promo policy");
   }
+  if (bytes.length < PREFIX_BYTES + CRC_BYTES) {
+    throw new PolicyFormatError("truncated", `${bytes.length} bytes is shorter than any policy`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const formatVersion = view.getUint16(4, true);
   if (formatVersion !== POLICY_FORMAT_VERSION) {
     throw new PolicyFormatError("unsupported_version", `format version ${formatVersion}, this build reads ${POLICY_FORMAT_VERSION}`);
   }
-  const headerLength = view.getUint32(8, true);
-  if (12 + headerLength + 4 > bytes.length) {
-    throw new PolicyFormatError("truncated", `header of ${headerLength} bytes runs past the end`);
+  const total = view.getUint32(12, true);
+  if (bytes.length < total) throw new PolicyFormatError("truncated", `${bytes.length} bytes, the policy says ${total}`);
+  if (bytes.length > total) {
+    throw new PolicyFormatError("shape_mismatch", `${bytes.length - total} bytes more than the policy says it has`);
   }
-  const header = parseHeader(bytes.subarray(12, 12 + headerLength));
+  const storedCrc = view.getUint32(total - CRC_BYTES, true);
+  if (crc32(bytes.subarray(0, total - CRC_BYTES)) !== storedCrc) {
+    throw new PolicyFormatError("checksum_mismatch", "CRC-32 does not match the content");
+  }
+
+  // Everything below is covered by the CRC: a failure here is a writer's bug, not damage in transit.
+  const headerLength = view.getUint32(8, true);
+  if (PREFIX_BYTES + headerLength + CRC_BYTES > total) {
+    throw new PolicyFormatError("bad_header", `header of ${headerLength} bytes runs past the end`);
+  }
+  const header = parseHeader(bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength));
+  const bodyStart = align4(PREFIX_BYTES + headerLength);
   const expectedLength = header.tensors.reduce(
     (n, t) => n + align4(elementCount(t.shape) * (t.dtype === "int8" ? 1 : 4)),
-    align4(12 + headerLength) + 4,
+    bodyStart + CRC_BYTES,
   );
-  if (bytes.length < expectedLength) {
-    throw new PolicyFormatError("truncated", `${bytes.length} bytes, the header describes ${expectedLength}`);
-  }
-  if (bytes.length > expectedLength) {
-    throw new PolicyFormatError("shape_mismatch", `${bytes.length - expectedLength} bytes more than the header describes`);
-  }
-  const storedCrc = view.getUint32(bytes.length - 4, true);
-  if (crc32(bytes.subarray(0, bytes.length - 4)) !== storedCrc) {
-    throw new PolicyFormatError("checksum_mismatch", "CRC-32 does not match the content");
+  if (total !== expectedLength) {
+    throw new PolicyFormatError("shape_mismatch", `the policy has ${total} bytes, its header describes ${expectedLength}`);
   }
   if (expect.featureSpecHash !== undefined && header.featureSpecHash !== expect.featureSpecHash) {
     throw new PolicyFormatError(
@@ -156,11 +188,11 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
       `policy was trained on feature spec ${header.featureSpecHash}, this side runs ${expect.featureSpecHash}`,
     );
   }
-  if (expect.actions !== undefined && header.actions.join(",") !== expect.actions.join(",")) {
+  if (expect.actions !== undefined && !sameStrings(header.actions, expect.actions)) {
     throw new PolicyFormatError("action_mismatch", `policy actions [${header.actions}] differ from the catalogue [${expect.actions}]`);
   }
 
-  let offset = align4(12 + headerLength);
+  let offset = bodyStart;
   const data = header.tensors.map((t) => {
     const n = elementCount(t.shape);
     if (t.dtype === "int8") {
@@ -181,6 +213,10 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
   return { meta, model: buildModel(algorithm, stateCount, tensors, data, meta.actions.length) };
 }
 
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 function buildModel(
   algorithm: SerializedHeader["algorithm"],
   stateCount: number | undefined,
@@ -191,7 +227,7 @@ function buildModel(
   if (algorithm === "qtable") {
     const q = data[0];
     const shape = tensors[0]?.shape;
-    if (tensors.length !== 1 || !q || stateCount === undefined || shape?.[0] !== stateCount || shape[1] !== actionCount) {
+    if (tensors.length !== 1 || !q || stateCount === undefined || shape?.length !== 2 || shape[0] !== stateCount || shape[1] !== actionCount) {
       throw new PolicyFormatError("shape_mismatch", `a qtable needs one [${stateCount}, ${actionCount}] tensor`);
     }
     return { algorithm, stateCount, q };
@@ -201,9 +237,14 @@ function buildModel(
   }
   const layers: DenseLayer[] = [];
   for (let i = 0; i < tensors.length; i += 2) {
-    const [inputs, outputs] = tensors[i]!.shape as [number, number];
+    const kernelShape = tensors[i]!.shape;
+    const biasShape = tensors[i + 1]!.shape;
+    if (kernelShape.length !== 2 || biasShape.length !== 1) {
+      throw new PolicyFormatError("shape_mismatch", `layer ${i / 2} needs a 2-d kernel and a 1-d bias`);
+    }
+    const [inputs, outputs] = kernelShape as [number, number];
     const previous = layers.at(-1);
-    if (tensors[i + 1]!.shape[0] !== outputs || (previous && previous.outputs !== inputs)) {
+    if (biasShape[0] !== outputs || (previous && previous.outputs !== inputs)) {
       throw new PolicyFormatError("shape_mismatch", `layer ${i / 2} has shape [${inputs}, ${outputs}] that does not chain`);
     }
     layers.push({ inputs, outputs, kernel: data[i]!, bias: data[i + 1]! });
@@ -236,17 +277,30 @@ function isSerializedHeader(value: unknown): value is SerializedHeader {
     typeof t.name === "string" &&
     Array.isArray(t.shape) &&
     t.shape.every((d) => Number.isInteger(d) && d > 0) &&
-    (t.dtype === "float32" || (t.dtype === "int8" && typeof t.scale === "number"));
+    (t.dtype === "float32" || (t.dtype === "int8" && typeof t.scale === "number" && Number.isFinite(t.scale) && t.scale > 0));
   return (
     typeof h.version === "string" &&
     typeof h.featureSpecHash === "string" &&
     Array.isArray(h.actions) &&
+    h.actions.length > 0 &&
     h.actions.every((a) => typeof a === "string") &&
     (h.algorithm === "qtable" || h.algorithm === "dqn") &&
     (h.precision === "float32" || h.precision === "int8") &&
-    typeof h.exploration === "object" &&
-    h.exploration !== null &&
+    isExploration(h.exploration) &&
+    typeof h.createdAt === "string" &&
+    (h.training === null || (typeof h.training === "object" && !Array.isArray(h.training))) &&
     Array.isArray(h.tensors) &&
     h.tensors.every(validTensor)
   );
+}
+
+/** A usable exploration rule: probabilities and a floor in [0, 1], a finite positive temperature. */
+function isExploration(value: unknown): value is Exploration {
+  if (!value || typeof value !== "object") return false;
+  const e = value as { type?: unknown; epsilon?: unknown; temperature?: unknown; floor?: unknown };
+  const unit = (x: unknown) => typeof x === "number" && x >= 0 && x <= 1;
+  if (!unit(e.floor)) return false;
+  if (e.type === "epsilon") return unit(e.epsilon);
+  if (e.type === "softmax") return typeof e.temperature === "number" && Number.isFinite(e.temperature) && e.temperature > 0;
+  return false;
 }

@@ -12,13 +12,17 @@ export function compileInference(model: PolicyModel): QFunction {
     const actions = model.q.length / model.stateCount;
     const { q, stateCount } = model;
     return (_features, stateKey) => {
-      if (!(stateKey >= 0 && stateKey < stateCount)) throw new RangeError(`state key ${stateKey} outside [0, ${stateCount})`);
+      if (!(Number.isInteger(stateKey) && stateKey >= 0 && stateKey < stateCount)) {
+        throw new RangeError(`state key ${stateKey} is not an integer in [0, ${stateCount})`);
+      }
       return q.subarray(stateKey * actions, (stateKey + 1) * actions);
     };
   }
   const { layers } = model;
   const activations = layers.map((layer) => new Float32Array(layer.outputs));
+  const inputs = layers[0]?.inputs;
   return (features) => {
+    if (features.length !== inputs) throw new RangeError(`${features.length} features for a network of ${inputs} inputs`);
     let input = features;
     layers.forEach((layer, i) => {
       const output = activations[i]!;

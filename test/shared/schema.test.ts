@@ -1,0 +1,77 @@
+import { env } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { describe, expect, test } from "vitest";
+import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { createDecisionEngine } from "../../shared/decide.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { decisions, outcomes, type DecisionRow, type LogMessage, type OutcomeRow } from "../../shared/schema.ts";
+import { BASE_CONTEXT } from "./helpers.ts";
+
+const db = () => drizzle(env.DB);
+const unique = (label: string) => `${label}-${crypto.randomUUID()}`;
+
+/** A decision row built the way the edge builds it: from a real decision. */
+function decisionRow(id: string): DecisionRow {
+  const d = createDecisionEngine(null, DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC).decide(BASE_CONTEXT, {}, id);
+  return {
+    id,
+    ts: 1_750_000_000_000,
+    visitorHash: "hmac-of-visitor",
+    policyVersion: "fallback",
+    featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+    context: JSON.stringify(BASE_CONTEXT),
+    features: JSON.stringify([...d.features]),
+    stateKey: d.stateKey,
+    eligible: JSON.stringify(DEFAULT_CATALOGUE.filter((_, i) => d.eligible[i]).map((p) => p.id)),
+    action: d.promotion.id,
+    propensity: d.propensity,
+    explored: d.explored,
+  };
+}
+
+describe("D1 schema (drizzle tables against the applied migrations)", () => {
+  test("a decision row round trips, with its boolean and real columns typed", async () => {
+    const row = decisionRow(unique("d"));
+    await db().insert(decisions).values(row);
+    const [back] = await db().select().from(decisions).where(eq(decisions.id, row.id));
+    expect(back).toEqual(row);
+    expect(typeof back!.explored).toBe("boolean");
+    expect(JSON.parse(back!.context)).toEqual(BASE_CONTEXT);
+  });
+
+  test("decision inserts are idempotent on id", async () => {
+    const row = decisionRow(unique("d"));
+    await db().insert(decisions).values(row);
+    await db().insert(decisions).values(row).onConflictDoNothing();
+    const rows = await db().select().from(decisions).where(eq(decisions.id, row.id));
+    expect(rows).toHaveLength(1);
+    await expect(db().insert(decisions).values(row)).rejects.toThrow();
+  });
+
+  test("outcomes are unique per (decision, kind, event key)", async () => {
+    const decisionId = unique("d");
+    const conversion: OutcomeRow = { decisionId, ts: 1, kind: "conversion", value: 42.5, eventKey: "order-1" };
+    await db().insert(outcomes).values(conversion);
+    await db().insert(outcomes).values({ ...conversion, ts: 2, value: 99 }).onConflictDoNothing(); // a retried report
+    await db().insert(outcomes).values({ ...conversion, eventKey: "order-2" }); // another order
+    await db().insert(outcomes).values({ ...conversion, kind: "refund", value: 10 }); // same order, other kind
+    await db().insert(outcomes).values({ decisionId, ts: 3, kind: "click", value: 0, eventKey: "" });
+    const rows = await db().select().from(outcomes).where(eq(outcomes.decisionId, decisionId));
+    expect(rows).toHaveLength(4);
+    const [first] = await db()
+      .select()
+      .from(outcomes)
+      .where(and(eq(outcomes.decisionId, decisionId), eq(outcomes.kind, "conversion"), eq(outcomes.eventKey, "order-1")));
+    expect(first).toEqual(conversion);
+  });
+
+  test("a log message carries either kind of row", () => {
+    const messages: LogMessage[] = [
+      { type: "decision", row: decisionRow("x") },
+      { type: "outcome", row: { decisionId: "x", ts: 1, kind: "click", value: 0, eventKey: "" } },
+    ];
+    // Queue messages are structured-cloned: nothing in a row may be lost on the way.
+    expect(structuredClone(messages)).toEqual(messages);
+  });
+});
