@@ -4,5 +4,6 @@ import { importCommand } from "./commands/import.ts";
 import { policiesCommand } from "./commands/policies.ts";
 import { publishCommand } from "./commands/publish.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
+import { trainCommand } from "./commands/train.ts";
 
-export const COMMANDS: readonly Command[] = [publishCommand, rollbackCommand, policiesCommand, importCommand, exportCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, publishCommand, rollbackCommand, policiesCommand, importCommand, exportCommand];

@@ -1,0 +1,210 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Exploration, Precision } from "../../../shared/policy/types.ts";
+import { parseBackendChoice, selectBackend } from "../../backend.ts";
+import { DEFAULT_DQN_OPTIONS } from "../../dqn/index.ts";
+import { DEFAULT_INTERVAL_METHOD, type IntervalMethod } from "../../ope/index.ts";
+import { DEFAULT_EXPLORATION } from "../../policy-meta.ts";
+import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../qlearning.ts";
+import { renderReport } from "../../report/index.ts";
+import { splitByTime } from "../../split.ts";
+import { ALGORITHMS, trainPolicy, type Algorithm } from "../../train-policy.ts";
+import { gatePublication } from "./publish.ts";
+import { choiceOption, numberOption, stringOption, UsageError, type Command, type OptionValues } from "../command.ts";
+import { AGAINST_USAGE, checkComparable, defaultAgainst, loadCurrentPolicy } from "../current-policy.ts";
+import { formatComparison } from "../format-comparison.ts";
+import { DATASET_OPTIONS, DATASET_USAGE, loadDataset } from "../load-dataset.ts";
+
+export const trainCommand: Command = {
+  name: "train",
+  summary: "learn a policy from logged decisions, evaluate it offline, export it and write a report",
+  usage: `usage: promo train [--source local|remote|file:<path>] [--algo qtable|dqn] [options]
+
+${DATASET_USAGE}
+  --algo A        qtable (tabular Q-learning, TypeScript) or dqn (TensorFlow.js); default dqn
+  --gamma G       discount; 0 is the contextual bandit; default 0.9
+  --seed N        seeds learning, sampling and bootstrap; default 1
+  --epsilon E     exploration the policy ships with; default ${DEFAULT_EXPLORATION.type === "epsilon" ? DEFAULT_EXPLORATION.epsilon : ""}
+  --softmax T     softmax exploration at temperature T instead of epsilon-greedy
+  --floor P       least probability of any eligible action; default ${DEFAULT_EXPLORATION.floor}
+  --quantize Q    float32 or int8; default float32
+  --out F         policy file; default policies/<version>.bin
+  --report F      HTML report; default reports/<version>.html
+${AGAINST_USAGE}
+  --holdout F     fraction of the latest decisions kept out of training to evaluate on; 0 evaluates
+                  on the training data itself (optimistic); default 0.3
+  --level L       confidence level of the offline intervals; default 0.95
+  --bootstrap B   bootstrap replicates; default ${DEFAULT_INTERVAL_METHOD.replicates}
+ qtable:
+  --alpha A       learning rate, or sample-average (1/n per pair); default sample-average
+  --max-sweeps N  default ${DEFAULT_QLEARNING_OPTIONS.maxSweeps}
+  --tolerance T   converged when no Q moves more than T in a sweep; default ${DEFAULT_QLEARNING_OPTIONS.tolerance}
+ dqn:
+  --backend B     node-gpu | node | wasm | cpu; default: the first that starts, in that order
+  --hidden H      hidden layer sizes; default ${DEFAULT_DQN_OPTIONS.hidden.join(",")}
+  --epochs N      default ${DEFAULT_DQN_OPTIONS.epochs}
+  --batch-size N  default ${DEFAULT_DQN_OPTIONS.batchSize}
+  --lr R          Adam learning rate; default ${DEFAULT_DQN_OPTIONS.learningRate}
+  --target-sync N updates between target-network syncs; default ${DEFAULT_DQN_OPTIONS.targetSyncEvery}
+  --cql W         conservative penalty weight; default ${DEFAULT_DQN_OPTIONS.conservativeWeight}`,
+  options: {
+    ...DATASET_OPTIONS,
+    algo: { type: "string" },
+    gamma: { type: "string" },
+    seed: { type: "string" },
+    epsilon: { type: "string" },
+    softmax: { type: "string" },
+    floor: { type: "string" },
+    quantize: { type: "string" },
+    out: { type: "string" },
+    report: { type: "string" },
+    against: { type: "string" },
+    holdout: { type: "string" },
+    level: { type: "string" },
+    bootstrap: { type: "string" },
+    alpha: { type: "string" },
+    "max-sweeps": { type: "string" },
+    tolerance: { type: "string" },
+    backend: { type: "string" },
+    hidden: { type: "string" },
+    epochs: { type: "string" },
+    "batch-size": { type: "string" },
+    lr: { type: "string" },
+    "target-sync": { type: "string" },
+    cql: { type: "string" },
+  },
+  async run({ values, log, quiet }) {
+    const algorithm = choiceOption<Algorithm>(values, "algo", ALGORITHMS, "dqn");
+    const gamma = numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1);
+    const seed = numberOption(values, "seed", 1, Number.isInteger);
+    const precision = choiceOption<Precision>(values, "quantize", ["float32", "int8"], "float32");
+    const now = new Date();
+    const version = `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${algorithm}`;
+
+    const backend = algorithm === "dqn" ? await startBackend(values, log) : "typescript";
+    const persistTo = stringOption(values, "persist-to");
+    const { dataset, description, unused } = await loadDataset(values, { log, quiet });
+    const current = await loadCurrentPolicy(stringOption(values, "against") ?? defaultAgainst(stringOption(values, "source") ?? "local"), persistTo);
+    checkComparable(current, dataset.featureSpecHash, dataset.actions);
+
+    const holdout = numberOption(values, "holdout", 0.3, (f) => f >= 0 && f < 1);
+    const data = holdout > 0 ? splitByTime(dataset, holdout) : { train: dataset, holdout: dataset };
+    if (holdout > 0) log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
+    const trained = trainPolicy({ train: data.train, evaluation: data.holdout }, {
+      algorithm,
+      gamma,
+      seed,
+      version,
+      now,
+      exploration: explorationOf(values),
+      precision,
+      level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
+      interval: intervalOf(values),
+      current,
+      backend,
+      qtable: { alpha: stepSizeOf(values), maxSweeps: numberOption(values, "max-sweeps", DEFAULT_QLEARNING_OPTIONS.maxSweeps, (n) => n >= 1), tolerance: numberOption(values, "tolerance", DEFAULT_QLEARNING_OPTIONS.tolerance, (t) => t > 0) },
+      dqn: {
+        hidden: hiddenOf(values),
+        epochs: numberOption(values, "epochs", DEFAULT_DQN_OPTIONS.epochs, (n) => Number.isInteger(n) && n >= 1),
+        batchSize: numberOption(values, "batch-size", DEFAULT_DQN_OPTIONS.batchSize, (n) => Number.isInteger(n) && n >= 1),
+        learningRate: numberOption(values, "lr", DEFAULT_DQN_OPTIONS.learningRate, (r) => r > 0),
+        targetSyncEvery: numberOption(values, "target-sync", DEFAULT_DQN_OPTIONS.targetSyncEvery, (n) => Number.isInteger(n) && n >= 1),
+        conservativeWeight: numberOption(values, "cql", DEFAULT_DQN_OPTIONS.conservativeWeight, (w) => w >= 0),
+      },
+      log,
+    });
+
+    const out = stringOption(values, "out") ?? `policies/${version}.bin`;
+    const reportPath = stringOption(values, "report") ?? `reports/${version}.html`;
+    const gate = gatePublication(trained.policy, current ? { version: current.meta.version, sha256: "" } : null, false);
+    const training = trained.policy.meta.training!;
+    await writeFileMaking(out, trained.bytes);
+    await writeFileMaking(
+      reportPath,
+      renderReport({
+        title: `edge-promo policy ${version}`,
+        generatedAt: now.toISOString(),
+        facts: [
+          { label: "algorithm", value: algorithm },
+          { label: "backend", value: training.backend },
+          { label: "data", value: `${description}: ${training.dataFrom} → ${training.dataTo}` },
+          { label: "decisions", value: training.decisions },
+          { label: "non-terminal transitions", value: training.transitions },
+          { label: "γ", value: gamma },
+          { label: "learning throughput", value: `${Math.round(trained.transitionsPerSecond)} transitions/s` },
+          { label: "export", value: `${precision}, ${trained.bytes.length} bytes, parity ${(100 * trained.parity.agreement).toFixed(2)}% argmax agreement, max |ΔQ| ${trained.parity.maxAbsDiff.toExponential(2)}` },
+          ...Object.entries(unused).map(([reason, count]) => ({ label: `unused rows: ${reason}`, value: count })),
+        ],
+        learningCurve: trained.curve,
+        comparison: trained.comparison,
+        gate,
+        featureImportance: algorithm === "dqn" ? trained.importance : null,
+      }),
+    );
+    if (!quiet) process.stderr.write(`${formatComparison(trained.comparison)}\n`);
+    const estimate = training.estimate!;
+    return {
+      summary:
+        `trained ${version} (${algorithm} on ${training.backend}, γ = ${gamma}) on ${training.decisions} decisions: ` +
+        `${estimate.estimator} ${estimate.value.toFixed(4)} [${estimate.lower.toFixed(4)}, ${estimate.upper.toFixed(4)}] vs ` +
+        `${training.baseline?.version ?? "fallback"} ${training.baseline?.estimate.value.toFixed(4)}; ` +
+        `${gate.allowed ? "would publish" : "would not publish"}; wrote ${out} and ${reportPath}`,
+      json: {
+        version,
+        algorithm,
+        backend: training.backend,
+        out,
+        report: reportPath,
+        bytes: trained.bytes.length,
+        parity: trained.parity,
+        training,
+        gate,
+        unused,
+        heldBack: dataset.heldBack,
+        holdout,
+        transitionsPerSecond: trained.transitionsPerSecond,
+        comparison: trained.comparison,
+      },
+    };
+  },
+};
+
+async function startBackend(values: OptionValues, log: (line: string) => void): Promise<string> {
+  const forced = stringOption(values, "backend");
+  const selected = await selectBackend({ ...(forced ? { force: parseBackendChoice(forced) } : {}), warn: log });
+  log(`tfjs backend: ${selected.label}`);
+  return selected.label;
+}
+
+function explorationOf(values: OptionValues): Exploration {
+  const floor = numberOption(values, "floor", DEFAULT_EXPLORATION.floor, (p) => p >= 0 && p <= 1);
+  const temperature = stringOption(values, "softmax");
+  if (temperature !== undefined) {
+    return { type: "softmax", temperature: numberOption(values, "softmax", 1, (t) => t > 0), floor };
+  }
+  const fallback = DEFAULT_EXPLORATION.type === "epsilon" ? DEFAULT_EXPLORATION.epsilon : 0.05;
+  return { type: "epsilon", epsilon: numberOption(values, "epsilon", fallback, (e) => e >= 0 && e <= 1), floor };
+}
+
+function intervalOf(values: OptionValues): IntervalMethod {
+  return { method: "bootstrap", replicates: numberOption(values, "bootstrap", DEFAULT_INTERVAL_METHOD.replicates, (b) => Number.isInteger(b) && b >= 100) };
+}
+
+function stepSizeOf(values: OptionValues): StepSize {
+  const raw = stringOption(values, "alpha");
+  if (raw === undefined || raw === "sample-average") return "sample-average";
+  return numberOption(values, "alpha", 0.1, (a) => a > 0 && a <= 1);
+}
+
+function hiddenOf(values: OptionValues): number[] {
+  const raw = stringOption(values, "hidden");
+  if (raw === undefined) return [...DEFAULT_DQN_OPTIONS.hidden];
+  const sizes = raw.split(",").map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--hidden takes sizes like 64,64; got "${raw}"`);
+  return sizes;
+}
+
+async function writeFileMaking(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, data);
+}

@@ -1,0 +1,57 @@
+import type { Catalogue } from "../../shared/catalogue.ts";
+import { buildDataset } from "../build-dataset.ts";
+import type { Dataset } from "../dataset.ts";
+import { setupFromMeta } from "../log-meta.ts";
+import { openLogSource } from "../sources/index.ts";
+import { readAllLogs } from "../sources/read-all.ts";
+import { durationOption, stringOption, type CommandContext, type OptionValues } from "./command.ts";
+
+export const DATASET_OPTIONS = {
+  source: { type: "string" },
+  "persist-to": { type: "string" },
+  window: { type: "string" },
+  horizon: { type: "string" },
+} as const;
+
+export const DATASET_USAGE = `  --source S      local | remote | file:<path.jsonl>; default local
+                  remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
+  --persist-to D  local state directory, as wrangler's --persist-to; default .wrangler/state
+  --window W      attribution window for outcomes (7d, 12h, 30m); default 7d
+  --horizon H     how far ahead a visitor's next decision is its next state; default 7d`;
+
+const WEEK_MS = 7 * 86_400_000;
+
+export interface LoadedDataset {
+  dataset: Dataset;
+  catalogue: Catalogue;
+  description: string;
+  /** Every row that did not become a step, by reason, unreadable lines included. */
+  unused: Record<string, number>;
+}
+
+/** Reads a source whole and turns it into training steps, reporting what could not be used. */
+export async function loadDataset(values: OptionValues, { log, quiet }: Pick<CommandContext, "log" | "quiet">): Promise<LoadedDataset> {
+  const persistTo = stringOption(values, "persist-to");
+  const source = await openLogSource(stringOption(values, "source") ?? "local", {
+    ...(persistTo === undefined ? {} : { persistTo }),
+    onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
+  });
+  try {
+    const logs = await readAllLogs(source, { quiet, log });
+    const setup = setupFromMeta(logs.meta);
+    const dataset = buildDataset(logs.decisions, logs.outcomes, {
+      ...setup,
+      now: Date.now(),
+      attributionWindowMs: durationOption(values, "window", WEEK_MS),
+      horizonMs: durationOption(values, "horizon", WEEK_MS),
+    });
+    const unused: Record<string, number> = { ...dataset.skipped };
+    for (const [reason, { count }] of Object.entries(logs.rejected)) unused[`line:${reason}`] = count;
+    if (dataset.heldBack > 0) log(`${dataset.heldBack} decisions are younger than the attribution window: held back, not counted as zero reward`);
+    for (const [reason, count] of Object.entries(unused)) log(`unused: ${count} × ${reason}`);
+    log(`${dataset.steps.length} decisions from ${source.description} → ${dataset.steps.filter((s) => s.next >= 0).length} non-terminal transitions`);
+    return { dataset, catalogue: setup.catalogue, description: source.description, unused };
+  } finally {
+    await source.close();
+  }
+}
