@@ -1,4 +1,5 @@
 import type { Command } from "./command.ts";
+import { evaluateCommand } from "./commands/evaluate.ts";
 import { exportCommand } from "./commands/export.ts";
 import { importCommand } from "./commands/import.ts";
 import { policiesCommand } from "./commands/policies.ts";
@@ -6,4 +7,4 @@ import { publishCommand } from "./commands/publish.ts";
 import { rollbackCommand } from "./commands/rollback.ts";
 import { trainCommand } from "./commands/train.ts";
 
-export const COMMANDS: readonly Command[] = [trainCommand, publishCommand, rollbackCommand, policiesCommand, importCommand, exportCommand];
+export const COMMANDS: readonly Command[] = [trainCommand, evaluateCommand, publishCommand, rollbackCommand, policiesCommand, importCommand, exportCommand];
