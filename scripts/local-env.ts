@@ -52,10 +52,14 @@ export function exitOf(child: ChildProcess): Promise<number | NodeJS.Signals> {
   });
 }
 
-/** Applies migrations/ to the local D1 under .wrangler/state (idempotent: applied ones are skipped). */
-export async function applyLocalMigrations(): Promise<void> {
+/**
+ * Applies migrations/ to the local D1 (idempotent: applied ones are skipped), under .wrangler/state
+ * or the given `--persist-to` directory.
+ */
+export async function applyLocalMigrations(persistTo?: string, options: SpawnOptions = {}): Promise<void> {
+  const where = persistTo === undefined ? [] : ["--persist-to", persistTo];
   // CI=true makes wrangler skip its confirmation prompt.
-  const child = spawnWrangler(["d1", "migrations", "apply", D1_DATABASE, "--local"], { env: wranglerEnv({ CI: "true" }) });
+  const child = spawnWrangler(["d1", "migrations", "apply", D1_DATABASE, "--local", ...where], { ...options, env: wranglerEnv({ CI: "true" }) });
   const exit = await exitOf(child);
   if (exit !== 0) throw new Error(`wrangler d1 migrations apply ${D1_DATABASE} --local failed (${exit})`);
 }

@@ -1,0 +1,97 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { encodePolicy } from "../../shared/policy/format.ts";
+import type { IntervalEstimate } from "../../shared/policy/types.ts";
+import { main } from "../../trainer/cli/main.ts";
+import { startLocalWorker, type LocalWorker } from "../../scripts/local-worker.ts";
+
+const ACTIONS = DEFAULT_CATALOGUE.map((p) => p.id);
+
+/** A Q-table that always shows `favourite`, with the offline estimate and baseline a training run would record. */
+function policyFile(dir: string, version: string, favourite: string, value: number, baseline: { version: string; value: number }) {
+  const q = new Float32Array(DEFAULT_COMPILED_SPEC.stateCount * ACTIONS.length);
+  for (let s = 0; s < DEFAULT_COMPILED_SPEC.stateCount; s++) q[s * ACTIONS.length + ACTIONS.indexOf(favourite)] = 1;
+  const estimate = (v: number): IntervalEstimate => ({ estimator: "pdwis", value: v, lower: v - 0.1, upper: v + 0.1, level: 0.95 });
+  const bytes = encodePolicy({
+    meta: {
+      version,
+      featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+      actions: ACTIONS,
+      exploration: { type: "epsilon", epsilon: 0, floor: 0 },
+      createdAt: new Date().toISOString(),
+      training: {
+        dataFrom: "2026-11-01T00:00:00.000Z",
+        dataTo: "2026-11-08T00:00:00.000Z",
+        decisions: 1000,
+        transitions: 500,
+        gamma: 0.9,
+        backend: "typescript",
+        estimate: estimate(value),
+        baseline: { version: baseline.version, estimate: estimate(baseline.value) },
+      },
+    },
+    model: { algorithm: "qtable", stateCount: DEFAULT_COMPILED_SPEC.stateCount, q },
+  });
+  const path = join(dir, `${version}.bin`);
+  return writeFile(path, bytes).then(() => path);
+}
+
+async function servedVersion(worker: LocalWorker): Promise<string> {
+  const response = await fetch(`${worker.url}/v1/policy`);
+  return ((await response.json()) as { version: string }).version;
+}
+
+async function decidedPromotion(worker: LocalWorker): Promise<string> {
+  const response = await fetch(`${worker.url}/v1/decide`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ context: { page: "home", cartValue: 20 } }),
+  });
+  return ((await response.json()) as { promotion: { id: string } }).promotion.id;
+}
+
+describe("publish and rollback against a running Worker", () => {
+  let dir: string;
+  let worker: LocalWorker;
+  const promo = (...args: string[]) => main([...args, "--target", "local", "--persist-to", join(dir, "state"), "--quiet"]);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "edge-promo-e2e-"));
+    worker = await startLocalWorker({ persistTo: join(dir, "state"), vars: { POLICY_REFRESH_SECONDS: "0" } });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test("the Worker serves what was published, refuses nothing silently, and follows a rollback", async () => {
+    expect(await servedVersion(worker)).toBe("fallback");
+
+    const first = await policyFile(dir, "e2e-first", "pct10", 1.0, { version: "fallback", value: 0.5 });
+    expect(await promo("publish", first)).toBe(0);
+    expect(await servedVersion(worker)).toBe("e2e-first");
+    expect(await decidedPromotion(worker)).toBe("pct10");
+
+    // Its lower bound (1.4) beats the estimate of the policy it was compared with (1.0): published.
+    const second = await policyFile(dir, "e2e-second", "none", 1.5, { version: "e2e-first", value: 1.0 });
+    expect(await promo("publish", second)).toBe(0);
+    expect(await servedVersion(worker)).toBe("e2e-second");
+    expect(await decidedPromotion(worker)).toBe("none");
+
+    // Compared with a policy that is no longer current: refused (exit 3), and the Worker is untouched.
+    const stale = await policyFile(dir, "e2e-stale", "pct20", 9.0, { version: "e2e-first", value: 1.0 });
+    expect(await promo("publish", stale)).toBe(3);
+    expect(await servedVersion(worker)).toBe("e2e-second");
+
+    expect(await promo("rollback")).toBe(0);
+    expect(await servedVersion(worker)).toBe("e2e-first");
+    expect(await decidedPromotion(worker)).toBe("pct10");
+
+    expect(await promo("rollback", "--to", "e2e-second")).toBe(0);
+    expect(await servedVersion(worker)).toBe("e2e-second");
+  });
+});
