@@ -9,7 +9,7 @@ import type { IntervalEstimate } from "../../shared/policy/types.ts";
 import { main } from "../../trainer/cli/main.ts";
 import { startLocalWorker, type LocalWorker } from "../../scripts/local-worker.ts";
 
-const ACTIONS = DEFAULT_CATALOGUE.map((p) => p.id);
+const ACTIONS: string[] = DEFAULT_CATALOGUE.map((p) => p.id);
 
 /** A Q-table that always shows `favourite`, with the offline estimate and baseline a training run would record. */
 function policyFile(dir: string, version: string, favourite: string, value: number, baseline: { version: string; value: number }) {
