@@ -7,6 +7,8 @@ export interface EdgeConfig {
   /** How long a decision id is accepted by /v1/outcome. */
   decisionMaxAgeMs: number;
   maxBodyBytes: number;
+  /** Whether a request may say what time it is (the simulator's header). Never in production. */
+  simulatedClock: boolean;
 }
 
 export class ConfigError extends Error {
@@ -29,5 +31,13 @@ export function readConfig(env: Env): EdgeConfig {
     policyRefreshMs: numberVar(env, "POLICY_REFRESH_SECONDS", 0) * 1000,
     decisionMaxAgeMs: numberVar(env, "DECISION_MAX_AGE_SECONDS", 1) * 1000,
     maxBodyBytes: numberVar(env, "MAX_BODY_BYTES", 256),
+    simulatedClock: simulatedClockVar(env),
   };
+}
+
+function simulatedClockVar(env: Env): boolean {
+  const raw = env.SIMULATED_CLOCK?.trim() ?? "";
+  if (raw === "" || raw === "off") return false;
+  if (raw === "allow") return true;
+  throw new ConfigError(`SIMULATED_CLOCK must be "allow" or "off", got "${raw}"`);
 }

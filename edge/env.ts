@@ -9,4 +9,5 @@ export interface Env {
   POLICY_REFRESH_SECONDS?: string;
   DECISION_MAX_AGE_SECONDS?: string;
   MAX_BODY_BYTES?: string;
+  SIMULATED_CLOCK?: string;
 }

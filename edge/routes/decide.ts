@@ -9,6 +9,7 @@ import { hmac, signingKey, toHex } from "../crypto.ts";
 import { mintDecisionId } from "../decision-id.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { requestTime } from "../request-time.ts";
 import { checkCandidates, decideRequestSchema, parseRequest } from "../requests.ts";
 import { newVisitor, readVisitorCookie, writeVisitorCookie } from "../visitor-cookie.ts";
 
@@ -44,8 +45,8 @@ function decisionRow(r: DecisionRecord): DecisionRow {
 /** POST /v1/decide: which promotion this page view shows, with the probability it had. */
 export function decideHandler(deps: EdgeDeps) {
   return async (c: Context<AppEnv>) => {
-    const now = Date.now();
     const config = readConfig(c.env);
+    const now = requestTime(c.req.raw, config);
     const request = parseRequest(decideRequestSchema, await readJsonBody(c.req.raw, config.maxBodyBytes));
     checkCandidates(request.candidates, deps.policies.actionIds);
 
@@ -53,7 +54,7 @@ export function decideHandler(deps: EdgeDeps) {
     const visitor = recordPageView((await readVisitorCookie(c, key)) ?? newVisitor(now), now);
     const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
     const [policy, decisionId, visitorTag] = await Promise.all([
-      deps.policies.current(c.env.POLICY, now, config.policyRefreshMs),
+      deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
       mintDecisionId(key, now),
       hmac(key, "visitor-hash", visitor.id),
     ]);

@@ -7,6 +7,7 @@ import { checkDecisionId, type DecisionIdCheck } from "../decision-id.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { requestTime } from "../request-time.ts";
 import { outcomeRequestSchema, parseRequest } from "../requests.ts";
 import { readVisitorCookie, writeVisitorCookie } from "../visitor-cookie.ts";
 
@@ -29,8 +30,8 @@ function refusal(check: Exclude<DecisionIdCheck, { valid: true }>, maxAgeMs: num
  */
 export function outcomeHandler(deps: EdgeDeps) {
   return async (c: Context<AppEnv>) => {
-    const now = Date.now();
     const config = readConfig(c.env);
+    const now = requestTime(c.req.raw, config);
     const request = parseRequest(outcomeRequestSchema, await readJsonBody(c.req.raw, config.maxBodyBytes));
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
     const check = await checkDecisionId(key, request.decisionId, now, config.decisionMaxAgeMs);

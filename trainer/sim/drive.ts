@@ -1,6 +1,8 @@
 import type { DeviceClass } from "../../shared/context.ts";
+import { SIMULATED_TIME_HEADER } from "../../shared/simulated-clock.ts";
 import { arrivalState } from "./latent.ts";
 import { DEFAULT_SIM_MODEL, validateModel, type SimModel } from "./model.ts";
+import { OUTCOME_DELAY_MS } from "./simulate.ts";
 import { compileTraffic, drawVisitor, type Traffic } from "./traffic.ts";
 import { advance, requestContext, respondToPromotion, stepStreams, type RequestContext } from "./visitor-life.ts";
 
@@ -9,10 +11,11 @@ import { advance, requestContext, respondToPromotion, stepStreams, type RequestC
  * seed, same pages, same responses), but the Worker decides. Each visitor keeps its own cookie jar,
  * so the Worker's signed cookie carries its memory from one page view to the next.
  *
- * Two things differ from the in-process simulator, by nature: the Worker's clock is the real one, so
- * its memory sees every page view of a run as one visit minutes apart (the simulated days between
- * visits only move the localHour and weekday sent in the body); and the Worker's decision ids, hence
- * its exploration draws, are its own, so runs are not repeatable action for action.
+ * Every request carries the simulated time (the x-simulated-time header): a Worker started with
+ * SIMULATED_CLOCK = "allow" (as `npm run demo` starts it) then sees the same visit gaps, exposure
+ * windows and timestamps as the in-process simulator; any other Worker ignores the header and sees
+ * one long visit. The Worker's decision ids, hence its exploration draws, are its own, so runs are not
+ * repeatable action for action.
  */
 export interface DriveOptions {
   /** Base URL of the Worker, e.g. http://127.0.0.1:8787. */
@@ -97,7 +100,7 @@ async function driveVisitor(options: DriveOptions, traffic: Traffic, index: numb
   for (let step = 0; step < (options.maxSteps ?? 20); step++) {
     const streams = stepStreams(options.seed, index, step);
     const context = requestContext(traffic, visitor, ts, referrer, streams.world);
-    const answer = await client.decide(context);
+    const answer = await client.decide(context, ts);
     if (!answer) return;
     const action = model.catalogue.findIndex((p) => p.id === answer.promotion.id);
     if (action === -1) {
@@ -113,7 +116,7 @@ async function driveVisitor(options: DriveOptions, traffic: Traffic, index: numb
     report.rewardPerVisitor += result.reward;
     for (const outcome of result.outcomes) {
       const eventKey = outcome.kind === "click" ? undefined : `order-${answer.decisionId}`;
-      await client.outcome({ decisionId: answer.decisionId, kind: outcome.kind, value: outcome.value, eventKey });
+      await client.outcome({ decisionId: answer.decisionId, kind: outcome.kind, value: outcome.value, eventKey }, ts + OUTCOME_DELAY_MS[outcome.kind]);
     }
 
     const next = advance(traffic, visitor, ts, referrer, result.latent, streams);
@@ -136,16 +139,16 @@ class VisitorClient {
     this.report = report;
   }
 
-  async decide(context: RequestContext): Promise<DecideAnswer | null> {
-    const response = await this.post("decide", "/v1/decide", { context });
+  async decide(context: RequestContext, ts: number): Promise<DecideAnswer | null> {
+    const response = await this.post("decide", "/v1/decide", { context }, ts);
     if (!response) return null;
     const body: unknown = await response.json().catch(() => null);
     if (!isDecideAnswer(body)) return this.fail("decide", "bad-answer", `/v1/decide answered ${JSON.stringify(body)?.slice(0, 200)}`);
     return body;
   }
 
-  async outcome(body: { decisionId: string; kind: string; value: number; eventKey: string | undefined }): Promise<void> {
-    const response = await this.post("outcome", "/v1/outcome", body);
+  async outcome(body: { decisionId: string; kind: string; value: number; eventKey: string | undefined }, ts: number): Promise<void> {
+    const response = await this.post("outcome", "/v1/outcome", body, ts);
     if (!response) return;
     await response.body?.cancel();
     this.report.outcomes++;
@@ -160,13 +163,19 @@ class VisitorClient {
     return null;
   }
 
-  private async post(route: "decide" | "outcome", path: string, body: unknown): Promise<Response | null> {
+  /** `ts` is sent as the simulated time, which a Worker running with SIMULATED_CLOCK = "allow" adopts. */
+  private async post(route: "decide" | "outcome", path: string, body: unknown, ts: number): Promise<Response | null> {
     const fetchImpl = this.options.fetch ?? fetch;
     let response: Response;
     try {
       response = await fetchImpl(new URL(path, this.options.target), {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": this.userAgent, ...this.cookieHeader() },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": this.userAgent,
+          [SIMULATED_TIME_HEADER]: String(ts),
+          ...this.cookieHeader(),
+        },
         body: JSON.stringify(body),
       });
     } catch (error) {
