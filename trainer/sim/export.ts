@@ -1,8 +1,7 @@
-import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { once } from "node:events";
 import type { ExposureCounts } from "../../shared/catalogue.ts";
 import { contextSchema, type Context } from "../../shared/context.ts";
+import { writeJsonl } from "../jsonl.ts";
 import type { Chooser } from "./chooser.ts";
 import { DEFAULT_SIM_MODEL, type SimModel } from "./model.ts";
 import { respond } from "./response.ts";
@@ -96,25 +95,30 @@ export function evalRowsOf(result: SimulationResult, model: SimModel = DEFAULT_S
   }));
 }
 
-/** Writes one JSON object per line, honouring the stream's back-pressure (exports can be large). */
-async function writeJsonl(path: string, rows: Iterable<unknown>): Promise<number> {
-  const out = createWriteStream(path, { encoding: "utf8" });
-  let count = 0;
-  for (const row of rows) {
-    if (!out.write(`${JSON.stringify(row)}\n`)) await once(out, "drain");
-    count++;
-  }
-  out.end();
-  await once(out, "finish");
-  return count;
+/** Writes rows as JSONL, a thousand lines per write; the file appears whole or not at all. */
+function writeRows(path: string, rows: Iterable<unknown>): Promise<number> {
+  return writeJsonl(path, async (writer) => {
+    let count = 0;
+    let chunk: unknown[] = [];
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length === 1000) {
+        await writer.write(chunk);
+        count += chunk.length;
+        chunk = [];
+      }
+    }
+    await writer.write(chunk);
+    return count + chunk.length;
+  });
 }
 
 export function writeLogsJsonl(path: string, rows: Iterable<LogRow>): Promise<number> {
-  return writeJsonl(path, rows);
+  return writeRows(path, rows);
 }
 
 export function writeEvalJsonl(path: string, rows: Iterable<EvalRow>): Promise<number> {
-  return writeJsonl(path, rows);
+  return writeRows(path, rows);
 }
 
 /** Reads an evaluation set back, refusing rows whose context or rewards are malformed. */
