@@ -1,0 +1,18 @@
+/**
+ * Every measurement `npm run bench` knows, in the order they run. To add one, write a module that
+ * exports a {@link Measurement} and append it here; `--only <name>` selects it by its `name`.
+ * Cheap, in-process measurements come first, so that a broken Worker build does not hide them.
+ */
+import { decideCpu } from "./decide-cpu.ts";
+import { decideCpuWorkerd } from "./decide-cpu-workerd.ts";
+import { policyColdLoad } from "./cold-load.ts";
+import { throughput } from "./throughput.ts";
+import { logLoss } from "./log-loss.ts";
+import type { Measurement } from "./types.ts";
+// Entry points that are not measurements (bundled Workers, a profiling tool): imported for their
+// types only, so that `tsc --noEmit` checks them too.
+import type {} from "./bare-worker.ts";
+import type {} from "./edge-nolog-worker.ts";
+import type {} from "./profile-edge.ts";
+
+export const MEASUREMENTS: readonly Measurement[] = [decideCpu, decideCpuWorkerd, policyColdLoad, throughput, logLoss];
