@@ -4,6 +4,7 @@ import { DEFAULT_ACTION_IDS } from "../../shared/catalogue.ts";
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import type { DenseLayer, Exploration, Policy, PolicyMeta } from "../../shared/policy/types.ts";
+import { createRng } from "../../trainer/rng.ts";
 
 export const DAY_MS = 86_400_000;
 
@@ -47,18 +48,6 @@ export const BASE_CONTEXT: Context = {
   lastPromotion: "pct10",
 };
 
-/** Deterministic pseudo-random numbers (mulberry32), for fixtures that need many weights. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomFloat32(n: number, random: () => number, magnitude = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (random() * 2 - 1) * magnitude;
@@ -89,13 +78,13 @@ export function qtablePolicy(seed = 1, meta: Partial<PolicyMeta> = {}, stateCoun
   const m = makeMeta(meta);
   return {
     meta: m,
-    model: { algorithm: "qtable", stateCount, q: randomFloat32(stateCount * m.actions.length, rng(seed), 3) },
+    model: { algorithm: "qtable", stateCount, q: randomFloat32(stateCount * m.actions.length, createRng(seed), 3) },
   };
 }
 
 /** A DQN with layer widths `sizes` (inputs first, one Q-value per action last). */
 export function dqnLayers(sizes: readonly number[], seed = 1): DenseLayer[] {
-  const random = rng(seed);
+  const random = createRng(seed);
   const layers: DenseLayer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
     const inputs = sizes[i]!;
