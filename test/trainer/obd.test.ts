@@ -9,8 +9,11 @@ import { setupFromMeta, type LogSetup } from "../../trainer/log-meta.ts";
 import { obdEncoder, type ObdEncoderDescriptor } from "../../trainer/obd-encoder.ts";
 import { fileSource } from "../../trainer/sources/file.ts";
 import { readAllLogs, type LoadedLogs } from "../../trainer/sources/read-all.ts";
+import { fileURLToPath } from "node:url";
 
-const RANDOM_MEN = "/work/shared/data/obd/random/men";
+/** The data folder beside the checkout (`../shared/data`), wherever the checkout is. */
+const OBD = fileURLToPath(new URL("../../../shared/data/obd/", import.meta.url));
+const RANDOM_MEN = `${OBD}random/men`;
 
 let dir: string;
 beforeAll(async () => {
@@ -79,7 +82,7 @@ describe("OBD import of random/men", () => {
 
 test("imports the Thompson-sampling log with its own propensities", async () => {
   const path = join(dir, "bts-men.jsonl");
-  await expect(importObd("/work/shared/data/obd/bts/men", path, { quiet: true })).resolves.toMatchObject({ decisions: 10_000, clicks: 69 });
+  await expect(importObd(`${OBD}bts/men`, path, { quiet: true })).resolves.toMatchObject({ decisions: 10_000, clicks: 69 });
   const logs = await readAllLogs(fileSource(path), { quiet: true });
   const dataset = buildDataset(logs.decisions, logs.outcomes, { ...setupFromMeta(logs.meta), now: Date.now() });
   expect(dataset.steps.reduce((sum, s) => sum + s.reward, 0)).toBe(69);
