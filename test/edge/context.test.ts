@@ -62,4 +62,22 @@ describe("localClock", () => {
     expect(localClock("Nowhere/Special", instant)).toEqual({ localHour: 23, weekday: 2 });
     expect(localClock(undefined, instant)).toEqual({ localHour: 23, weekday: 2 });
   });
+
+  test("reusing a zone's clock within a quarter hour is exact, across DST changes and odd offsets", () => {
+    const reference = (zone: string, at: number) => {
+      const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hour: "numeric", hourCycle: "h23", weekday: "short" }).formatToParts(at);
+      const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+      return {
+        localHour: Number(parts.find((p) => p.type === "hour")!.value) % 24,
+        weekday: days.indexOf(parts.find((p) => p.type === "weekday")!.value),
+      };
+    };
+    // Around the 2026 US spring-forward (March 8, 07:00 UTC) and Nepal's +5:45, minute by minute.
+    for (const [zone, start] of [["America/New_York", Date.UTC(2026, 2, 8, 5)], ["Asia/Kathmandu", Date.UTC(2026, 2, 3, 17)]] as const) {
+      for (let minute = 0; minute < 240; minute += 7) {
+        const at = start + minute * 60_000;
+        expect(localClock(zone, at)).toEqual(reference(zone, at));
+      }
+    }
+  });
 });
