@@ -8,6 +8,8 @@ import { decideCpuWorkerd } from "./decide-cpu-workerd.ts";
 import { policyColdLoad } from "./cold-load.ts";
 import { throughput } from "./throughput.ts";
 import { logLoss } from "./log-loss.ts";
+import { obdBenchmark } from "./obd.ts";
+import { trainerThroughput } from "./trainer-throughput.ts";
 import type { Measurement } from "./types.ts";
 // Entry points that are not measurements (bundled Workers, a profiling tool): imported for their
 // types only, so that `tsc --noEmit` checks them too.
@@ -15,4 +17,4 @@ import type {} from "./bare-worker.ts";
 import type {} from "./edge-nolog-worker.ts";
 import type {} from "./profile-edge.ts";
 
-export const MEASUREMENTS: readonly Measurement[] = [decideCpu, decideCpuWorkerd, policyColdLoad, throughput, logLoss];
+export const MEASUREMENTS: readonly Measurement[] = [decideCpu, decideCpuWorkerd, policyColdLoad, throughput, logLoss, trainerThroughput, obdBenchmark];
