@@ -10,6 +10,7 @@ import { throughput } from "./throughput.ts";
 import { logLoss } from "./log-loss.ts";
 import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
+import { simQuality } from "./sim-quality.ts";
 import type { Measurement } from "./types.ts";
 // Entry points that are not measurements (bundled Workers, a profiling tool): imported for their
 // types only, so that `tsc --noEmit` checks them too.
@@ -17,4 +18,4 @@ import type {} from "./bare-worker.ts";
 import type {} from "./edge-nolog-worker.ts";
 import type {} from "./profile-edge.ts";
 
-export const MEASUREMENTS: readonly Measurement[] = [decideCpu, decideCpuWorkerd, policyColdLoad, throughput, logLoss, trainerThroughput, obdBenchmark];
+export const MEASUREMENTS: readonly Measurement[] = [decideCpu, decideCpuWorkerd, policyColdLoad, throughput, logLoss, trainerThroughput, obdBenchmark, simQuality];
