@@ -20,7 +20,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Exploration } from "../shared/policy/types.ts";
 import { selectBackend } from "../trainer/backend.ts";
 import { buildDataset } from "../trainer/build-dataset.ts";
 import { readCsv } from "../trainer/csv.ts";
@@ -35,12 +34,12 @@ import { fixedActionTarget, policyAsTarget, uniformTarget, type TargetPolicy } f
 import { trainPolicy, type Algorithm } from "../trainer/train-policy.ts";
 import { round } from "./stats.ts";
 import type { Measurement, Metric } from "./types.ts";
+import { GREEDY_EXPLORATION } from "../trainer/policy-meta.ts";
 
 /** Repository root → its parent → shared/data/obd. */
 export const OBD_ROOT = fileURLToPath(new URL("../../shared/data/obd/", import.meta.url));
 const LEVEL = 0.95;
 const HOLDOUT = 0.3;
-const GREEDY: Exploration = { type: "epsilon", epsilon: 0, floor: 0 };
 
 interface Estimated {
   key: string;
@@ -84,7 +83,7 @@ export const obdBenchmark: Measurement = {
             seed: 1,
             version: `obd-${algorithm}`,
             now: new Date(dataset.window.to),
-            exploration: GREEDY,
+            exploration: GREEDY_EXPLORATION,
             precision: "float32",
             level: LEVEL,
             interval: { method: "bootstrap", replicates: 200 },

@@ -32,10 +32,10 @@ import { simulateLogs, trainOnSimulatedLogs } from "../trainer/sim/pipeline.ts";
 import { bestFixedPromotion, pairedDifference, scorePolicy, type Interval, type PolicyScore, type ScoreOptions } from "../trainer/sim/score.ts";
 import { round } from "./stats.ts";
 import { withTarget, type Measurement, type Metric } from "./types.ts";
+import { GREEDY_EXPLORATION } from "../trainer/policy-meta.ts";
 
 const LOG_SEED = 2025;
 const TARGET_RATIO = 0.9;
-const GREEDY: Exploration = { type: "epsilon", epsilon: 0, floor: 0 };
 
 interface Learner {
   name: string;
@@ -113,7 +113,7 @@ export const simQuality: Measurement = {
       const trainSeconds = (performance.now() - started) / 1000;
       const shipped = trained.policy;
       const score = scorePolicy(policyChooser(shipped, catalogue, spec, learner.name), scoring);
-      const greedy = scorePolicy(policyChooser(withExploration(shipped, GREEDY), catalogue, spec, `${learner.name} (greedy)`), scoring);
+      const greedy = scorePolicy(policyChooser(withExploration(shipped, GREEDY_EXPLORATION), catalogue, spec, `${learner.name} (greedy)`), scoring);
       const estimate = shipped.meta.training?.estimate;
       scored.push({
         name: learner.name,

@@ -8,6 +8,9 @@ import type { Dataset } from "./dataset.ts";
  */
 export const DEFAULT_EXPLORATION: Exploration = { type: "epsilon", epsilon: 0.05, floor: 0.01 };
 
+/** No exploration at all: the policy's own choices, for scoring what it has learned. */
+export const GREEDY_EXPLORATION: Exploration = { type: "epsilon", epsilon: 0, floor: 0 };
+
 export interface PolicyMetaOptions {
   version: string;
   exploration?: Exploration;
