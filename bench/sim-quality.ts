@@ -22,7 +22,7 @@
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { Exploration, Policy } from "../shared/policy/types.ts";
 import { selectBackend } from "../trainer/backend.ts";
-import { DEFAULT_EXPLORATION } from "../trainer/policy-meta.ts";
+import { DEFAULT_EXPLORATION, GREEDY_EXPLORATION } from "../trainer/policy-meta.ts";
 import { splitByTime } from "../trainer/split.ts";
 import type { Algorithm } from "../trainer/train-policy.ts";
 import { policyChooser, uniformChooser, type Chooser } from "../trainer/sim/chooser.ts";
@@ -32,7 +32,6 @@ import { simulateLogs, trainOnSimulatedLogs } from "../trainer/sim/pipeline.ts";
 import { bestFixedPromotion, pairedDifference, scorePolicy, type Interval, type PolicyScore, type ScoreOptions } from "../trainer/sim/score.ts";
 import { round } from "./stats.ts";
 import { withTarget, type Measurement, type Metric } from "./types.ts";
-import { GREEDY_EXPLORATION } from "../trainer/policy-meta.ts";
 
 const LOG_SEED = 2025;
 const TARGET_RATIO = 0.9;
