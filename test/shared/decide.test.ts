@@ -5,10 +5,10 @@ import type { Context } from "../../shared/context.ts";
 import { createDecisionEngine, FALLBACK_VERSION, type Decision } from "../../shared/decide.ts";
 import { compileFeatureSpec, DEFAULT_COMPILED_SPEC, DEFAULT_FEATURE_SPEC, encodeFeatures, stateKey } from "../../shared/features.ts";
 import { actionProbabilities, greedyAction } from "../../shared/policy/explore.ts";
-import { decodePolicy, encodePolicy, PolicyFormatError, type PolicyFormatErrorCause } from "../../shared/policy/format.ts";
+import { decodePolicy, encodePolicy } from "../../shared/policy/format.ts";
 import { compileInference } from "../../shared/policy/infer.ts";
 import type { Policy } from "../../shared/policy/types.ts";
-import { BASE_CONTEXT, contextArb, dqnPolicy, makeMeta, qtablePolicy } from "./helpers.ts";
+import { BASE_CONTEXT, contextArb, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
 
 const spec = DEFAULT_COMPILED_SPEC;
 const exposuresArb: fc.Arbitrary<ExposureCounts> = fc.dictionary(fc.constantFrom(...DEFAULT_ACTION_IDS), fc.integer({ min: 0, max: 4 }));
@@ -119,15 +119,6 @@ describe.each(POLICIES)("engine with a policy: %s", (_name, policy) => {
 });
 
 describe("engine refuses a policy that does not fit", () => {
-  const reasonOf = (run: () => unknown): PolicyFormatErrorCause | "no error" => {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof PolicyFormatError) return error.reason;
-      throw error;
-    }
-    return "no error";
-  };
 
   test("trained on another feature spec", () => {
     const other = compileFeatureSpec({ ...DEFAULT_FEATURE_SPEC, name: "edge-promo/v2" });

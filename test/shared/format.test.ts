@@ -14,21 +14,12 @@ import {
   type PolicyFormatErrorCause,
 } from "../../shared/policy/format.ts";
 import type { DenseLayer, Policy } from "../../shared/policy/types.ts";
-import { bytesOf, dqnPolicy, makeMeta, qtablePolicy } from "./helpers.ts";
+import { bytesOf, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
 
 /* Layout constants, restated here on purpose: the byte layout is itself a contract. */
 const PREFIX = 16;
 const align4 = (n: number) => (n + 3) & ~3;
 
-function reasonOf(run: () => unknown): PolicyFormatErrorCause | "no error" {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PolicyFormatError) return error.reason;
-    throw error;
-  }
-  return "no error";
-}
 
 function expectReason(bytes: Uint8Array, reason: PolicyFormatErrorCause, expect_: DecodeExpectations = {}) {
   let caught: unknown;

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { DEFAULT_ACTION_IDS } from "../../shared/catalogue.ts";
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { PolicyFormatError, type PolicyFormatErrorCause } from "../../shared/policy/format.ts";
 import type { DenseLayer, Exploration, Policy, PolicyMeta } from "../../shared/policy/types.ts";
 import { createRng } from "../../trainer/rng.ts";
 
@@ -131,3 +132,14 @@ export const qAndMaskArb: fc.Arbitrary<{ q: Float64Array; eligible: Uint8Array }
   .map(({ q, eligible }) => ({ q: Float64Array.from(q), eligible: Uint8Array.from(eligible, Number) }));
 
 export const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** The PolicyFormatError reason `run` throws, or "no error"; any other error propagates. */
+export function reasonOf(run: () => unknown): PolicyFormatErrorCause | "no error" {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof PolicyFormatError) return error.reason;
+    throw error;
+  }
+  return "no error";
+}
