@@ -9,6 +9,15 @@ export function cloudflareApiBase(env: Readonly<Record<string, string | undefine
   return (env.CLOUDFLARE_API_BASE_URL || CLOUDFLARE_API_BASE_URL).replace(/\/+$/, "");
 }
 
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The named variables, all of them, or an error naming every one missing and what it is for. */
+export function requireEnv<const N extends string>(env: Environment, names: readonly N[], purpose: string, hint: string): Record<N, string> {
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length > 0) throw new Error(`${purpose} needs ${missing.join(", ")} in the environment (${hint})`);
+  return Object.fromEntries(names.map((name) => [name, env[name]!])) as Record<N, string>;
+}
+
 export interface RetryPolicy {
   /** Tries in all, the first included. */
   attempts: number;

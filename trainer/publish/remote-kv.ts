@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cloudflareFetch, cloudflareApiBase, type CloudflareFetchOptions } from "../cloudflare-api.ts";
+import { cloudflareFetch, cloudflareApiBase, requireEnv, type CloudflareFetchOptions } from "../cloudflare-api.ts";
 import type { PolicyKv, PolicyListing } from "./policy-kv.ts";
 
 export interface RemoteKvConfig {
@@ -10,15 +10,16 @@ export interface RemoteKvConfig {
 }
 
 export function remoteKvConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): RemoteKvConfig {
-  const required = ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_KV_NAMESPACE_ID", "CLOUDFLARE_API_TOKEN"] as const;
-  const missing = required.filter((name) => !env[name]);
-  if (missing.length > 0) {
-    throw new Error(`publishing to remote KV needs ${missing.join(", ")} in the environment (an API token with Workers KV Storage Edit)`);
-  }
+  const vars = requireEnv(
+    env,
+    ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_KV_NAMESPACE_ID", "CLOUDFLARE_API_TOKEN"],
+    "publishing to remote KV",
+    "an API token with Workers KV Storage Edit",
+  );
   return {
-    accountId: env.CLOUDFLARE_ACCOUNT_ID!,
-    namespaceId: env.CLOUDFLARE_KV_NAMESPACE_ID!,
-    apiToken: env.CLOUDFLARE_API_TOKEN!,
+    accountId: vars.CLOUDFLARE_ACCOUNT_ID,
+    namespaceId: vars.CLOUDFLARE_KV_NAMESPACE_ID,
+    apiToken: vars.CLOUDFLARE_API_TOKEN,
     baseUrl: cloudflareApiBase(env),
   };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CloudflareApiError, cloudflareApiBase, cloudflareFetch, type CloudflareFetchOptions } from "../cloudflare-api.ts";
+import { CloudflareApiError, cloudflareApiBase, cloudflareFetch, requireEnv, type CloudflareFetchOptions } from "../cloudflare-api.ts";
 
 /** Where and as whom to query a D1 database through the Cloudflare REST API. */
 export interface D1HttpConfig {
@@ -11,15 +11,16 @@ export interface D1HttpConfig {
 }
 
 export function d1HttpConfigFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): D1HttpConfig {
-  const required = ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_D1_DATABASE_ID", "CLOUDFLARE_API_TOKEN"] as const;
-  const missing = required.filter((name) => !env[name]);
-  if (missing.length > 0) {
-    throw new Error(`reading remote D1 needs ${missing.join(", ")} in the environment (an API token with D1 Read on the account)`);
-  }
+  const vars = requireEnv(
+    env,
+    ["CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_D1_DATABASE_ID", "CLOUDFLARE_API_TOKEN"],
+    "reading remote D1",
+    "an API token with D1 Read on the account",
+  );
   return {
-    accountId: env.CLOUDFLARE_ACCOUNT_ID!,
-    databaseId: env.CLOUDFLARE_D1_DATABASE_ID!,
-    apiToken: env.CLOUDFLARE_API_TOKEN!,
+    accountId: vars.CLOUDFLARE_ACCOUNT_ID,
+    databaseId: vars.CLOUDFLARE_D1_DATABASE_ID,
+    apiToken: vars.CLOUDFLARE_API_TOKEN,
     baseUrl: cloudflareApiBase(env),
   };
 }
