@@ -3,7 +3,7 @@ import { decodePolicy } from "../../../shared/policy/format.ts";
 import type { Policy } from "../../../shared/policy/types.ts";
 import { publishGate, type GateDecision } from "../../ope/gate.ts";
 import { openPolicyKv, type KvTarget } from "../../publish/open-kv.ts";
-import { PolicyRegistry, type PolicyPointer } from "../../publish/registry.ts";
+import { PolicyRegistry } from "../../publish/registry.ts";
 import { choiceOption, UsageError, stringOption, type Command } from "../command.ts";
 
 export const KV_TARGETS = ["local", "remote"] as const satisfies readonly KvTarget[];
@@ -29,7 +29,7 @@ ${TARGET_USAGE}
     try {
       const registry = new PolicyRegistry(store.kv);
       const current = await registry.current();
-      const gate = gatePublication(candidate, current, values.force === true);
+      const gate = gatePublication(candidate, current?.version ?? null, values.force === true);
       log(`gate: ${gate.reason}`);
       if (!gate.allowed) {
         return {
@@ -54,14 +54,14 @@ ${TARGET_USAGE}
  * data, recorded at training time as its baseline. Comparing with an estimate made on other data
  * would compare two different populations, so a baseline that is not the current policy refuses.
  */
-export function gatePublication(candidate: Policy, current: PolicyPointer | null, force: boolean): GateDecision {
+export function gatePublication(candidate: Policy, currentVersion: string | null, force: boolean): GateDecision {
   const training = candidate.meta.training;
   if (!training?.estimate) return refuseUnlessForced("the policy carries no offline estimate; train it with `promo train`", force);
   const baseline = training.baseline ?? null;
-  const currentVersion = current?.version ?? "fallback";
+  const served = currentVersion ?? "fallback";
   if (baseline === null) return publishGate(training.estimate, null, { force });
-  if (baseline.version !== currentVersion) {
-    return refuseUnlessForced(`the candidate was compared with ${baseline.version}, but ${currentVersion} is current now; retrain`, force);
+  if (baseline.version !== served) {
+    return refuseUnlessForced(`the candidate was compared with ${baseline.version}, but ${served} is current now; retrain`, force);
   }
   return publishGate(training.estimate, baseline.estimate, { force });
 }

@@ -116,7 +116,7 @@ ${AGAINST_USAGE}
 
     const out = stringOption(values, "out") ?? `policies/${version}.bin`;
     const reportPath = stringOption(values, "report") ?? `reports/${version}.html`;
-    const gate = gatePublication(trained.policy, current ? { version: current.meta.version, sha256: "" } : null, false);
+    const gate = gatePublication(trained.policy, current?.meta.version ?? null, false);
     const training = trained.policy.meta.training!;
     await writeFileMaking(out, trained.bytes);
     await writeFileMaking(
