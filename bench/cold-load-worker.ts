@@ -11,17 +11,10 @@
 import { DEFAULT_ACTION_IDS } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { fetchPolicy, readPolicyPointer } from "../edge/policy/kv-policy.ts";
+import type { ColdLoadReport } from "./worker-reports.ts";
 
 interface Env {
   POLICY: KVNamespace;
-}
-
-export interface ColdLoadReport {
-  k: number;
-  elapsedMs: number;
-  pointerMs: number;
-  fetchVerifyDecodeMs: number;
-  version: string;
 }
 
 export default {

@@ -16,11 +16,12 @@
  * Why not from Node: a KV get through Miniflare's Node proxy costs 4-10 ms by itself, which measures
  * the proxy, not the Worker.
  */
+import type { D1Database, KVNamespace } from "@cloudflare/workers-types";
 import { DEFAULT_ACTION_IDS } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { sha256Hex } from "../shared/hash.ts";
 import { decodePolicy, encodePolicy } from "../shared/policy/format.ts";
-import type { ColdLoadReport } from "./cold-load-worker.ts";
+import type { ColdLoadReport } from "./worker-reports.ts";
 import { dqnHiddenForBytes, randomDqnPolicy, randomQtablePolicy } from "./fixtures.ts";
 import { bundledWorker, bundleWorker, newMiniflare, publishPolicy } from "./harness.ts";
 import { median, round } from "./stats.ts";
@@ -72,9 +73,7 @@ export const policyColdLoad: Measurement = {
     const k = quick ? 10 : 20;
 
     const inWorker = async (bytes: Uint8Array): Promise<InWorker> => {
-      const mf = newMiniflare([
-        { ...bundledWorker("bench-cold-load", script), kvNamespaces: ["POLICY"] },
-      ]);
+      const mf = newMiniflare([{ ...bundledWorker("bench-cold-load", script), kvNamespaces: ["POLICY"] }]);
       try {
         const kv = (await mf.getKVNamespace("POLICY")) as unknown as KVNamespace;
         const { version } = await publishPolicy(kv, bytes);
@@ -92,7 +91,10 @@ export const policyColdLoad: Measurement = {
         await kv.put("bench:probe", "x".repeat(64));
         for (let i = 0; i < rounds; i++) {
           reports.push(await call(k));
-          const probe = (await (await mf.dispatchFetch(`http://bench/?k=${k}&probe=bench:probe`)).json()) as { k: number; elapsedMs: number };
+          const probe = (await (await mf.dispatchFetch(`http://bench/?k=${k}&probe=bench:probe`)).json()) as {
+            k: number;
+            elapsedMs: number;
+          };
           probes.push(probe.elapsedMs / probe.k);
         }
         return {
@@ -154,7 +156,14 @@ export const policyColdLoad: Measurement = {
         2,
       ),
       withTarget(
-        { metric: "policy_cold_load_qtable_ms", value: round(qtable.perLoadMs), unit: "ms", bytes: qtableBytes.length, model: qModel, ...details(qtable) },
+        {
+          metric: "policy_cold_load_qtable_ms",
+          value: round(qtable.perLoadMs),
+          unit: "ms",
+          bytes: qtableBytes.length,
+          model: qModel,
+          ...details(qtable),
+        },
         "<=",
         2,
       ),

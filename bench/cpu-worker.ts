@@ -7,17 +7,16 @@ import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { createDecisionEngine } from "../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { decisionIds, randomDqnPolicy, variedDecisionInputs } from "./fixtures.ts";
+import type { CpuReport } from "./worker-reports.ts";
 
-const engine = createDecisionEngine(randomDqnPolicy([64, 64], "bench-dqn-64x64"), DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
+const engine = createDecisionEngine(
+  randomDqnPolicy([64, 64], "bench-dqn-64x64"),
+  DEFAULT_CATALOGUE,
+  DEFAULT_COMPILED_SPEC,
+);
 const inputs = variedDecisionInputs(4096);
 const ids = decisionIds(inputs.length);
 let next = 0;
-
-export interface CpuReport {
-  n: number;
-  elapsedMs: number;
-  checksum: number;
-}
 
 export default {
   fetch(request: Request): Response {

@@ -4,7 +4,7 @@
  * figure carries over. Mean per call: the median over rounds of (elapsed ms of n back-to-back
  * decisions) / n, after warm-up rounds; workerd's 1 ms clock rules out per-call timing.
  */
-import type { CpuReport } from "./cpu-worker.ts";
+import type { CpuReport } from "./worker-reports.ts";
 import { bundledWorker, bundleWorker, newMiniflare } from "./harness.ts";
 import { median, round } from "./stats.ts";
 import type { Measurement } from "./types.ts";

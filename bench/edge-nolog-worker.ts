@@ -8,7 +8,6 @@
 import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { LogMessage } from "../shared/schema.ts";
-import type { Env } from "../edge/env.ts";
 import { LogShipper } from "../edge/logging/log-shipper.ts";
 import { PolicyCache } from "../edge/policy/policy-cache.ts";
 import { createWorker } from "../edge/worker.ts";

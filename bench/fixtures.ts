@@ -7,7 +7,7 @@ import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE, type ExposureCounts } from "../s
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { DenseLayer, Exploration, Policy } from "../shared/policy/types.ts";
-import { createRng, randomIndex, type Rng } from "../trainer/rng.ts";
+import { createRng, randomIndex, type Rng } from "../shared/rng.ts";
 
 /** The trainer's default exploration rule (epsilon-greedy with a propensity floor). */
 export const BENCH_EXPLORATION: Exploration = { type: "epsilon", epsilon: 0.05, floor: 0.01 };
@@ -109,7 +109,10 @@ export function decisionIds(count: number, seed = 11): string[] {
   const rng = createRng(seed);
   const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
   const token = (n: number) => Array.from({ length: n }, () => chars[Math.floor(rng() * chars.length)]).join("");
-  return Array.from({ length: count }, (_, i) => `${(1_780_000_000_000 + i * 997).toString(36)}.${token(22)}.${token(22)}`);
+  return Array.from(
+    { length: count },
+    (_, i) => `${(1_780_000_000_000 + i * 997).toString(36)}.${token(22)}.${token(22)}`,
+  );
 }
 
 function pick<T>(rng: Rng, items: readonly T[]): T {

@@ -4,6 +4,7 @@
  * (KV POLICY, D1 DB with the migrations applied, Queue LOG_QUEUE producer and consumer, vars) plus a
  * DECISION_SIGNING_KEY, and, in the same instance, the bare Hono worker on /bare/*.
  */
+import type { D1Database, KVNamespace } from "@cloudflare/workers-types";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
@@ -45,7 +46,9 @@ async function wranglerBundle(configPath: string, outdir: string): Promise<strin
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     const output = `${e.stdout ?? ""}\n${e.stderr ?? ""}`.trim().split("\n").slice(-25).join("\n");
-    throw new Error(`wrangler deploy --dry-run --config ${path.relative(ROOT, configPath)} failed:\n${output || e.message}`);
+    throw new Error(
+      `wrangler deploy --dry-run --config ${path.relative(ROOT, configPath)} failed:\n${output || e.message}`,
+    );
   }
   const entry = readdirSync(outdir).find((f) => f.endsWith(".js") || f.endsWith(".mjs"));
   if (!entry) throw new Error(`wrangler wrote no bundle into ${outdir}`);
@@ -67,7 +70,14 @@ export function bundleWorker(name: string, entry: string | null, log: (message: 
       let config = WRANGLER_TOML;
       if (entry !== null) {
         config = path.join(dir, "wrangler.json");
-        writeFileSync(config, JSON.stringify({ name, main: path.join(ROOT, entry), compatibility_date: edgeCompatibility().compatibilityDate }));
+        writeFileSync(
+          config,
+          JSON.stringify({
+            name,
+            main: path.join(ROOT, entry),
+            compatibility_date: edgeCompatibility().compatibilityDate,
+          }),
+        );
       }
       log(`bundling ${entry ?? "edge/ (wrangler.toml)"} with wrangler deploy --dry-run`);
       return wranglerBundle(config, path.join(dir, "out"));
@@ -80,7 +90,13 @@ export function bundleWorker(name: string, entry: string | null, log: (message: 
 /** The part of wrangler.toml, as wrangler turns it into Miniflare (v4-shape) options, that the bench uses. */
 type WranglerWorkerOptions = Pick<
   V4WorkerOptions,
-  "compatibilityDate" | "compatibilityFlags" | "bindings" | "kvNamespaces" | "d1Databases" | "queueProducers" | "queueConsumers"
+  | "compatibilityDate"
+  | "compatibilityFlags"
+  | "bindings"
+  | "kvNamespaces"
+  | "d1Databases"
+  | "queueProducers"
+  | "queueConsumers"
 >;
 let wranglerOptions: WranglerWorkerOptions | null = null;
 function fromWranglerToml(): WranglerWorkerOptions {
@@ -133,7 +149,9 @@ export async function startPlatform(options: {
   const [edge, bare, nolog] = await Promise.all([
     bundleWorker("edge", null, options.log),
     options.comparison ? bundleWorker("bench-bare", "bench/bare-worker.ts", options.log) : Promise.resolve(""),
-    options.comparison ? bundleWorker("bench-edge-nolog", "bench/edge-nolog-worker.ts", options.log) : Promise.resolve(""),
+    options.comparison
+      ? bundleWorker("bench-edge-nolog", "bench/edge-nolog-worker.ts", options.log)
+      : Promise.resolve(""),
   ]);
   const w = fromWranglerToml();
   const edgeWorker = {
@@ -199,11 +217,16 @@ export function newMiniflare(workers: V4WorkerOptions[], extra: { inspectorPort?
 /** Applies migrations/*.sql in name order, split on drizzle-kit's statement breakpoints. */
 export async function applyMigrations(db: D1Database): Promise<number> {
   const dir = path.join(ROOT, "migrations");
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   let statements = 0;
   for (const file of files) {
     const sql = readFileSync(path.join(dir, file), "utf8");
-    const parts = sql.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
+    const parts = sql
+      .split("--> statement-breakpoint")
+      .map((s) => s.trim())
+      .filter(Boolean);
     await db.batch(parts.map((s) => db.prepare(s)));
     statements += parts.length;
   }
@@ -227,7 +250,11 @@ export interface PreparedEdge {
  * edge confirmed (GET /v1/policy) to serve it from KV rather than the uniform fallback, so that every
  * decision runs the network.
  */
-export async function prepareEdge(platform: Platform, policyBytes: Uint8Array, alsoHosts: readonly string[] = []): Promise<PreparedEdge> {
+export async function prepareEdge(
+  platform: Platform,
+  policyBytes: Uint8Array,
+  alsoHosts: readonly string[] = [],
+): Promise<PreparedEdge> {
   const db = (await platform.mf.getD1Database("DB")) as unknown as D1Database;
   await applyMigrations(db);
   const kv = (await platform.mf.getKVNamespace("POLICY")) as unknown as KVNamespace;

@@ -41,7 +41,11 @@ export interface LoadResult {
   latencyP99Ms: number;
 }
 
-function send(agent: http.Agent, url: URL, req: LoadRequest): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function send(
+  agent: http.Agent,
+  url: URL,
+  req: LoadRequest,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...req.headers };
     if (req.body !== undefined) {
@@ -53,7 +57,9 @@ function send(agent: http.Agent, url: URL, req: LoadRequest): Promise<{ status: 
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+        );
         res.on("error", reject);
       },
     );
@@ -63,7 +69,11 @@ function send(agent: http.Agent, url: URL, req: LoadRequest): Promise<{ status: 
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency });
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: options.concurrency,
+    maxFreeSockets: options.concurrency,
+  });
   const latencies: number[] = [];
   const otherStatuses: Record<string, number> = {};
   let next = 0;
@@ -108,7 +118,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 /** Sums several runs of the same target (rounds of a measurement). */
-export function combine(results: readonly LoadResult[]): { ok: number; completed: number; errors: number; elapsedMs: number; rps: number; otherStatuses: Record<string, number> } {
+export function combine(results: readonly LoadResult[]): {
+  ok: number;
+  completed: number;
+  errors: number;
+  elapsedMs: number;
+  rps: number;
+  otherStatuses: Record<string, number>;
+} {
   const otherStatuses: Record<string, number> = {};
   let ok = 0;
   let completed = 0;

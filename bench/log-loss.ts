@@ -37,7 +37,9 @@ export const logLoss: Measurement = {
       const drain = await waitForDrain(edge.db, sent, { stableMs: 10_000, maxMs: 90_000 });
       const status = await edgeStatus(platform);
       const lost = sent - drain.stored;
-      const bad = Object.entries(result.otherStatuses).map(([s, n]) => `${n}×${s}`).join(", ");
+      const bad = Object.entries(result.otherStatuses)
+        .map(([s, n]) => `${n}×${s}`)
+        .join(", ");
       const common = {
         duration_s: durationMs / 1000,
         concurrency: LOAD_CONCURRENCY,
@@ -45,7 +47,14 @@ export const logLoss: Measurement = {
         rps: round(result.rps),
       };
       const metrics: Metric[] = [
-        { metric: "log_rows_sent", value: sent, unit: "rows", ...common, non_200: bad || null, transport_errors: result.errors },
+        {
+          metric: "log_rows_sent",
+          value: sent,
+          unit: "rows",
+          ...common,
+          non_200: bad || null,
+          transport_errors: result.errors,
+        },
         {
           metric: "log_rows_stored",
           value: drain.stored,
@@ -70,7 +79,8 @@ export const logLoss: Measurement = {
           0,
         ),
       ];
-      if (sent === 0) throw new Error(`no 200 answers (${bad || "none"}; first transport error: ${result.firstError ?? "none"})`);
+      if (sent === 0)
+        throw new Error(`no 200 answers (${bad || "none"}; first transport error: ${result.firstError ?? "none"})`);
       return metrics;
     } finally {
       await platform.dispose();

@@ -20,21 +20,21 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { selectBackend } from "../trainer/backend.ts";
-import { buildDataset } from "../trainer/build-dataset.ts";
-import { readCsv } from "../trainer/csv.ts";
-import type { Dataset } from "../trainer/dataset.ts";
-import { importObd } from "../trainer/import-obd.ts";
-import { setupFromMeta } from "../trainer/log-meta.ts";
+import { selectBackend } from "../trainer/runtime/backend.ts";
+import { buildDataset } from "../trainer/data/build-dataset.ts";
+import { readCsv } from "../trainer/obd/csv.ts";
+import type { Dataset } from "../trainer/data/dataset.ts";
+import { importObd } from "../trainer/obd/import.ts";
+import { setupFromMeta } from "../trainer/data/log-meta.ts";
 import { bootstrapIntervals, doublyRobust, fitRewardModel, snips, type PointEstimate } from "../trainer/ope/index.ts";
 import { fileSource } from "../trainer/sources/file.ts";
 import { readAllLogs } from "../trainer/sources/read-all.ts";
-import { splitByTime } from "../trainer/split.ts";
-import { fixedActionTarget, policyAsTarget, uniformTarget, type TargetPolicy } from "../trainer/target-policy.ts";
-import { trainPolicy, type Algorithm } from "../trainer/train-policy.ts";
+import { splitByTime } from "../trainer/data/split.ts";
+import { fixedActionTarget, policyAsTarget, uniformTarget, type TargetPolicy } from "../trainer/ope/target-policy.ts";
+import { trainPolicy, type Algorithm } from "../trainer/learn/train-policy.ts";
 import { round } from "./stats.ts";
 import type { Measurement, Metric } from "./types.ts";
-import { GREEDY_EXPLORATION } from "../trainer/policy-meta.ts";
+import { GREEDY_EXPLORATION } from "../trainer/learn/policy-meta.ts";
 
 /** Repository root → its parent → shared/data/obd. */
 export const OBD_ROOT = fileURLToPath(new URL("../../shared/data/obd/", import.meta.url));
@@ -51,7 +51,8 @@ interface Estimated {
 
 export const obdBenchmark: Measurement = {
   name: "obd",
-  description: "Open Bandit Dataset random/men: Q-table and DQN (γ = 0) on the first 70%, SNIPS/DR on the last 30%, vs uniform, best item, and BTS's observed click rate",
+  description:
+    "Open Bandit Dataset random/men: Q-table and DQN (γ = 0) on the first 70%, SNIPS/DR on the last 30%, vs uniform, best item, and BTS's observed click rate",
   async run({ quick, log }) {
     const randomDir = join(OBD_ROOT, "random", "men");
     const btsCsv = join(OBD_ROOT, "bts", "men", "men.csv");
@@ -70,7 +71,9 @@ export const obdBenchmark: Measurement = {
       const setup = setupFromMeta(logs.meta);
       const dataset = buildDataset(logs.decisions, logs.outcomes, { ...setup, now: Date.now() });
       const { train, holdout, boundary } = splitByTime(dataset, HOLDOUT);
-      log(`obd: ${dataset.steps.length} impressions, training on the first ${train.steps.length}, estimating on the last ${holdout.steps.length}`);
+      log(
+        `obd: ${dataset.steps.length} impressions, training on the first ${train.steps.length}, estimating on the last ${holdout.steps.length}`,
+      );
 
       const backend = await selectBackend({ warn: log });
       const learned = (["qtable", "dqn"] as const satisfies readonly Algorithm[]).map((algorithm) => {
@@ -116,13 +119,22 @@ export const obdBenchmark: Measurement = {
       const all = policies.flatMap((p) => [p.snips, p.dr]);
       const uniformIndex = policies.findIndex((p) => p.key === "uniform");
       // Paired differences to uniform, on the same resamples: what the data can tell apart.
-      const differences = policies.flatMap((p) => [difference(p.snips, policies[uniformIndex]!.snips), difference(p.dr, policies[uniformIndex]!.dr)]);
-      const intervals = bootstrapIntervals([...all.map((e) => e.sample), ...differences], { level: LEVEL, replicates, seed: 1 });
+      const differences = policies.flatMap((p) => [
+        difference(p.snips, policies[uniformIndex]!.snips),
+        difference(p.dr, policies[uniformIndex]!.dr),
+      ]);
+      const intervals = bootstrapIntervals([...all.map((e) => e.sample), ...differences], {
+        level: LEVEL,
+        replicates,
+        seed: 1,
+      });
       // The random/men log has one propensity (1/34) for every row, so every weight in SNIPS is equal on
       // the rows a target matches: SNIPS is then exactly a click proportion over those rows (n = ESS). A
       // percentile bootstrap collapses to [0, 0] when they hold no click; the Wilson interval does not.
       if (constantPropensity(holdout)) {
-        policies.forEach((p, i) => (intervals[2 * i] = wilson(Math.round(p.snips.value * p.snips.ess), Math.round(p.snips.ess))));
+        policies.forEach(
+          (p, i) => (intervals[2 * i] = wilson(Math.round(p.snips.value * p.snips.ess), Math.round(p.snips.ess))),
+        );
       }
 
       const observedRandom = await observedClickRate(join(randomDir, "men.csv"), boundary);
@@ -148,7 +160,12 @@ export const obdBenchmark: Measurement = {
             ci_upper: round(ci.upper),
             level: LEVEL,
             ess: round(e.ess),
-            ...(p.key === "uniform" ? {} : { minus_uniform: round(differencePoint(e, policies[uniformIndex]!, k)), minus_uniform_ci: [round(diff.lower), round(diff.upper)] }),
+            ...(p.key === "uniform"
+              ? {}
+              : {
+                  minus_uniform: round(differencePoint(e, policies[uniformIndex]!, k)),
+                  minus_uniform_ci: [round(diff.lower), round(diff.upper)],
+                }),
             holdout_impressions: holdout.steps.length,
             holdout_clicks: holdoutClicks,
           });
@@ -196,7 +213,11 @@ function bestItemOn(data: Dataset): { action: number; target: TargetPolicy } {
 
 /** a − b as one resamplable statistic, so that its interval uses the same resamples as both. */
 function difference(a: PointEstimate, b: PointEstimate): PointEstimate["sample"] {
-  return { unit: a.sample.unit, unitCount: a.sample.unitCount, statistic: (counts) => a.sample.statistic(counts) - b.sample.statistic(counts) };
+  return {
+    unit: a.sample.unit,
+    unitCount: a.sample.unitCount,
+    statistic: (counts) => a.sample.statistic(counts) - b.sample.statistic(counts),
+  };
 }
 
 function differencePoint(e: PointEstimate, uniform: Estimated, k: 0 | 1): number {

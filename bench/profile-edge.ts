@@ -34,7 +34,9 @@ interface CpuProfile {
 const INSPECTOR_PORT = 9339;
 
 async function inspector(workerName: string) {
-  const list = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const list = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
   const target = list.find((t) => t.webSocketDebuggerUrl.endsWith(`core:user:${workerName}`));
   if (!target) throw new Error(`no inspector target for ${workerName}`);
   const ws = new WebSocket(target.webSocketDebuggerUrl);
@@ -91,15 +93,29 @@ function attribute(profile: CpuProfile, requests: number, top: number): string {
 }
 
 const { values } = parseArgs({
-  options: { nolog: { type: "boolean", default: false }, seconds: { type: "string", default: "6" }, top: { type: "string", default: "40" } },
+  options: {
+    nolog: { type: "boolean", default: false },
+    seconds: { type: "string", default: "6" },
+    top: { type: "string", default: "40" },
+  },
 });
 const worker = values.nolog ? "bench-edge-nolog" : "edge";
-const platform = await startPlatform({ comparison: true, log: (m) => process.stderr.write(`${m}\n`), inspectorPort: INSPECTOR_PORT });
+const platform = await startPlatform({
+  comparison: true,
+  log: (m) => process.stderr.write(`${m}\n`),
+  inspectorPort: INSPECTOR_PORT,
+});
 try {
   await prepareEdge(platform, encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64")), [NOLOG_HOST]);
   const traffic = values.nolog ? decideTraffic({ host: NOLOG_HOST }) : decideTraffic();
   const load = (durationMs: number) =>
-    runLoad({ url: platform.url, concurrency: LOAD_CONCURRENCY, durationMs, request: traffic.request, onResponse: traffic.onResponse });
+    runLoad({
+      url: platform.url,
+      concurrency: LOAD_CONCURRENCY,
+      durationMs,
+      request: traffic.request,
+      onResponse: traffic.onResponse,
+    });
   await load(2_000);
   const devtools = await inspector(worker);
   await devtools.call("Profiler.enable");
@@ -108,7 +124,9 @@ try {
   const result = await load(Number(values.seconds) * 1000);
   const { profile } = await devtools.call<{ profile: CpuProfile }>("Profiler.stop");
   devtools.close();
-  process.stdout.write(`${worker}: ${result.rps.toFixed(0)} req/s at concurrency ${LOAD_CONCURRENCY}\n${attribute(profile, result.ok, Number(values.top))}\n`);
+  process.stdout.write(
+    `${worker}: ${result.rps.toFixed(0)} req/s at concurrency ${LOAD_CONCURRENCY}\n${attribute(profile, result.ok, Number(values.top))}\n`,
+  );
 } finally {
   await platform.dispose();
 }

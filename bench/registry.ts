@@ -12,10 +12,14 @@ import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
 import { simQuality } from "./sim-quality.ts";
 import type { Measurement } from "./types.ts";
-// Entry points that are not measurements (bundled Workers, a profiling tool): imported for their
-// types only, so that `tsc --noEmit` checks them too.
-import type {} from "./bare-worker.ts";
-import type {} from "./edge-nolog-worker.ts";
-import type {} from "./profile-edge.ts";
 
-export const MEASUREMENTS: readonly Measurement[] = [decideCpu, decideCpuWorkerd, policyColdLoad, throughput, logLoss, trainerThroughput, obdBenchmark, simQuality];
+export const MEASUREMENTS: readonly Measurement[] = [
+  decideCpu,
+  decideCpuWorkerd,
+  policyColdLoad,
+  throughput,
+  logLoss,
+  trainerThroughput,
+  obdBenchmark,
+  simQuality,
+];

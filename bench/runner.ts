@@ -35,7 +35,10 @@ export async function runBench(measurements: readonly Measurement[], argv: reado
     return 0;
   }
 
-  const wanted = values.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const wanted = values.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted?.filter((name) => !measurements.some((m) => m.name === name)) ?? [];
   if (unknown.length > 0) {
     process.stderr.write(`unknown measurement(s): ${unknown.join(", ")}\n\nmeasurements:\n${list}\n`);
@@ -65,14 +68,18 @@ export async function runBench(measurements: readonly Measurement[], argv: reado
       for (const result of results) {
         const metric = { ...result, load_avg_1m: loadAvg };
         metrics.push(metric);
-        if (json) process.stdout.write(`${jsonLine({ ...metric, measurement: measurement.name, quick: options.quick })}\n`);
+        if (json)
+          process.stdout.write(`${jsonLine({ ...metric, measurement: measurement.name, quick: options.quick })}\n`);
       }
       options.log(`${measurement.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       failures.push({ name: measurement.name, error: error instanceof Error ? error.message : String(error) });
       options.log(`${measurement.name} FAILED: ${message}`);
-      if (json) process.stdout.write(`${JSON.stringify({ measurement: measurement.name, error: String((error as Error)?.message ?? error) })}\n`);
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify({ measurement: measurement.name, error: String((error as Error)?.message ?? error) })}\n`,
+        );
     }
   }
 
@@ -83,7 +90,9 @@ export async function runBench(measurements: readonly Measurement[], argv: reado
     (busy ? " — the machine was busy with other work: timings are pessimistic and noisy" : "");
   options.log(loadLine);
   if (!json) {
-    process.stdout.write(`edge-promo bench — ${machine}${options.quick ? " — QUICK run" : ""}\n${loadLine}\n\n${formatTable(metrics, failures)}\n`);
+    process.stdout.write(
+      `edge-promo bench — ${machine}${options.quick ? " — QUICK run" : ""}\n${loadLine}\n\n${formatTable(metrics, failures)}\n`,
+    );
   }
   return failures.length > 0 ? 1 : 0;
 }

@@ -21,15 +21,22 @@
  */
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { Exploration, Policy } from "../shared/policy/types.ts";
-import { selectBackend } from "../trainer/backend.ts";
-import { DEFAULT_EXPLORATION, GREEDY_EXPLORATION } from "../trainer/policy-meta.ts";
-import { splitByTime } from "../trainer/split.ts";
-import type { Algorithm } from "../trainer/train-policy.ts";
+import { selectBackend } from "../trainer/runtime/backend.ts";
+import { DEFAULT_EXPLORATION, GREEDY_EXPLORATION } from "../trainer/learn/policy-meta.ts";
+import { splitByTime } from "../trainer/data/split.ts";
+import type { Algorithm } from "../trainer/learn/train-policy.ts";
 import { policyChooser, uniformChooser, type Chooser } from "../trainer/sim/chooser.ts";
 import { DEFAULT_SIM_MODEL } from "../trainer/sim/model.ts";
 import { myopicOracleChooser, oracleChooser } from "../trainer/sim/oracle.ts";
 import { simulateLogs, trainOnSimulatedLogs } from "../trainer/sim/pipeline.ts";
-import { bestFixedPromotion, pairedDifference, scorePolicy, type Interval, type PolicyScore, type ScoreOptions } from "../trainer/sim/score.ts";
+import {
+  bestFixedPromotion,
+  pairedDifference,
+  scorePolicy,
+  type Interval,
+  type PolicyScore,
+  type ScoreOptions,
+} from "../trainer/sim/score.ts";
 import { round } from "./stats.ts";
 import { withTarget, type Measurement, type Metric } from "./types.ts";
 
@@ -52,14 +59,17 @@ interface Scored {
 
 export const simQuality: Measurement = {
   name: "sim-quality",
-  description: "learned policies (Q-table, DQN; γ = 0 and γ > 0) from 200k uniform-fallback logs, scored on the simulator against the oracle",
+  description:
+    "learned policies (Q-table, DQN; γ = 0 and γ > 0) from 200k uniform-fallback logs, scored on the simulator against the oracle",
   async run({ quick, log }) {
     const model = DEFAULT_SIM_MODEL;
     const { catalogue } = model;
     const spec = DEFAULT_COMPILED_SPEC;
     const gamma = model.gamma;
     const decisions = quick ? 20_000 : 200_000;
-    const scoring: ScoreOptions = quick ? { seeds: [1, 2, 3], visitors: 2_000 } : { seeds: [1, 2, 3, 4, 5], visitors: 10_000 };
+    const scoring: ScoreOptions = quick
+      ? { seeds: [1, 2, 3], visitors: 2_000 }
+      : { seeds: [1, 2, 3, 4, 5], visitors: 10_000 };
     const dqnOptions = quick ? { epochs: 2 } : {};
     const scoringText = `${scoring.seeds!.length} seeds × ${scoring.visitors!.toLocaleString("en-US")} visitors`;
 
@@ -67,7 +77,12 @@ export const simQuality: Measurement = {
     const oracle = scorePolicy(oracleChooser(), scoring);
     const scored: Scored[] = [];
     const uniform = scorePolicy(uniformChooser(catalogue, spec), scoring);
-    scored.push({ name: "uniform", role: "baseline", score: uniform, extra: { what: "the edge's fallback: uniform over eligible promotions" } });
+    scored.push({
+      name: "uniform",
+      role: "baseline",
+      score: uniform,
+      extra: { what: "the edge's fallback: uniform over eligible promotions" },
+    });
     const best = bestFixedPromotion(scoring);
     scored.push({
       name: `best-fixed (${best.actionId})`,
@@ -85,7 +100,9 @@ export const simQuality: Measurement = {
       extra: { what: "full information, γ = 0: not learnable from logs; shows what foresight is worth" },
     });
 
-    log(`sim-quality: simulating about ${decisions.toLocaleString("en-US")} decisions logged by the uniform fallback (seed ${LOG_SEED})`);
+    log(
+      `sim-quality: simulating about ${decisions.toLocaleString("en-US")} decisions logged by the uniform fallback (seed ${LOG_SEED})`,
+    );
     const { dataset } = simulateLogs({ seed: LOG_SEED, decisions });
     // trainPolicy also estimates the policy offline; on the last 10% only, to keep that cheap. The
     // estimate is reported beside the true value, but nothing here depends on it.
@@ -112,7 +129,10 @@ export const simQuality: Measurement = {
       const trainSeconds = (performance.now() - started) / 1000;
       const shipped = trained.policy;
       const score = scorePolicy(policyChooser(shipped, catalogue, spec, learner.name), scoring);
-      const greedy = scorePolicy(policyChooser(withExploration(shipped, GREEDY_EXPLORATION), catalogue, spec, `${learner.name} (greedy)`), scoring);
+      const greedy = scorePolicy(
+        policyChooser(withExploration(shipped, GREEDY_EXPLORATION), catalogue, spec, `${learner.name} (greedy)`),
+        scoring,
+      );
       const estimate = shipped.meta.training?.estimate;
       scored.push({
         name: learner.name,
@@ -126,11 +146,15 @@ export const simQuality: Measurement = {
           greedy_ratio: round(greedy.value.mean / oracle.value.mean),
           train_s: round(trainSeconds),
           learn_transitions_per_s: round(trained.transitionsPerSecond),
-          ope_estimate: estimate ? `${estimate.estimator} ${round(estimate.value)} [${round(estimate.lower)}, ${round(estimate.upper)}] per decision-episode on the last 10% of the logs` : null,
+          ope_estimate: estimate
+            ? `${estimate.estimator} ${round(estimate.value)} [${round(estimate.lower)}, ${round(estimate.upper)}] per decision-episode on the last 10% of the logs`
+            : null,
           ...common,
         },
       });
-      log(`  ${learner.name}: ${round(score.value.mean / oracle.value.mean)} of the oracle (greedy ${round(greedy.value.mean / oracle.value.mean)}), ${round(trainSeconds)} s`);
+      log(
+        `  ${learner.name}: ${round(score.value.mean / oracle.value.mean)} of the oracle (greedy ${round(greedy.value.mean / oracle.value.mean)}), ${round(trainSeconds)} s`,
+      );
     }
 
     return summarise(oracle, scored, { gamma, scoringText, quick });
@@ -142,17 +166,24 @@ function withExploration(policy: Policy, exploration: Exploration): Policy {
 }
 
 function explorationText(e: Exploration): string {
-  return e.type === "epsilon" ? `epsilon ${e.epsilon}, floor ${e.floor}` : `softmax T=${e.temperature}, floor ${e.floor}`;
+  return e.type === "epsilon"
+    ? `epsilon ${e.epsilon}, floor ${e.floor}`
+    : `softmax T=${e.temperature}, floor ${e.floor}`;
 }
 
 function ratioInterval(i: Interval, oracleMean: number) {
   return { ci_lower: round(i.lower / oracleMean), ci_upper: round(i.upper / oracleMean) };
 }
 
-function summarise(oracle: PolicyScore, scored: Scored[], context: { gamma: number; scoringText: string; quick: boolean }): Metric[] {
+function summarise(
+  oracle: PolicyScore,
+  scored: Scored[],
+  context: { gamma: number; scoringText: string; quick: boolean },
+): Metric[] {
   const o = oracle.value.mean;
   const ratio = (s: PolicyScore) => s.value.mean / o;
-  const shares = (s: PolicyScore) => Object.fromEntries(Object.entries(s.actionShare).map(([id, share]) => [id, round(share)]));
+  const shares = (s: PolicyScore) =>
+    Object.fromEntries(Object.entries(s.actionShare).map(([id, share]) => [id, round(share)]));
   const metrics: Metric[] = [
     {
       metric: "sim_oracle_value",
@@ -182,7 +213,9 @@ function summarise(oracle: PolicyScore, scored: Scored[], context: { gamma: numb
       action_share: shares(s.score),
       scoring: context.scoringText,
       ...s.extra,
-      note: `[${s.name}] ${round(ratio(s.score))} of the oracle (95% CI ${round(s.score.value.lower / o)}–${round(s.score.value.upper / o)})` + (s.role === "learned" ? `, greedy ${s.extra.greedy_ratio}` : ""),
+      note:
+        `[${s.name}] ${round(ratio(s.score))} of the oracle (95% CI ${round(s.score.value.lower / o)}–${round(s.score.value.upper / o)})` +
+        (s.role === "learned" ? `, greedy ${s.extra.greedy_ratio}` : ""),
     };
     metrics.push(s.role === "learned" ? withTarget(base, ">=", TARGET_RATIO) : base);
   }
@@ -206,7 +239,9 @@ function summarise(oracle: PolicyScore, scored: Scored[], context: { gamma: numb
       paired_vs: Object.fromEntries(versus.map((v) => [v.name, round(v.diff.mean / o)])),
       note:
         `[${learned.name}] minus the strongest baseline (${strongest.name}), paired on the same visitors, in oracle units: ` +
-        versus.map((v) => `${v.name} ${signed(v.diff.mean / o)} [${signed(v.diff.lower / o)}, ${signed(v.diff.upper / o)}]`).join("; ") +
+        versus
+          .map((v) => `${v.name} ${signed(v.diff.mean / o)} [${signed(v.diff.lower / o)}, ${signed(v.diff.upper / o)}]`)
+          .join("; ") +
         (context.quick ? " (quick run: 20k decisions, fewer epochs; not the figure of record)" : ""),
     });
   }

@@ -54,7 +54,10 @@ export const throughput: Measurement = {
   async run({ quick, log }) {
     const platform = await startPlatform({ comparison: true, log });
     try {
-      const edge = await prepareEdge(platform, encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64")), [NOLOG_HOST, UNCONSUMED_HOST]);
+      const edge = await prepareEdge(platform, encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64")), [
+        NOLOG_HOST,
+        UNCONSUMED_HOST,
+      ]);
       const cycles = quick ? 3 : 12;
       const windowMs = quick ? 700 : 1_250;
       const warmupMs = quick ? 1_000 : 2_000;
@@ -71,7 +74,13 @@ export const throughput: Measurement = {
 
       const window = async (target: Target, durationMs: number) => {
         const t = traffic[target];
-        const result = await runLoad({ url: platform.url, concurrency, durationMs, request: t.request, onResponse: t.onResponse });
+        const result = await runLoad({
+          url: platform.url,
+          concurrency,
+          durationMs,
+          request: t.request,
+          onResponse: t.onResponse,
+        });
         if (target === "decide") {
           decided += result.ok;
           drains.push((await waitForDrain(edge.db, decided, { stableMs: 3_000, maxMs: 20_000 })).waitedMs);
@@ -79,7 +88,9 @@ export const throughput: Measurement = {
         return result;
       };
 
-      log(`throughput: warm-up ${warmupMs} ms per target, then ${cycles} cycles × ${TARGETS.length} windows of ${windowMs} ms (rotating order), concurrency ${concurrency}`);
+      log(
+        `throughput: warm-up ${warmupMs} ms per target, then ${cycles} cycles × ${TARGETS.length} windows of ${windowMs} ms (rotating order), concurrency ${concurrency}`,
+      );
       for (const target of TARGETS) await window(target, warmupMs);
       for (let c = 0; c < cycles; c++) {
         const order = TARGETS.map((_, i) => TARGETS[(i + c) % TARGETS.length]!);
@@ -92,7 +103,8 @@ export const throughput: Measurement = {
       const b = summary(results.bare);
       const n = summary(results.nolog);
       const u = summary(results.unconsumed);
-      if (d.ok === 0 || b.ok === 0) throw new Error(`no successful requests (decide: ${d.bad ?? "none"}; bare: ${b.bad ?? "none"})`);
+      if (d.ok === 0 || b.ok === 0)
+        throw new Error(`no successful requests (decide: ${d.bad ?? "none"}; bare: ${b.bad ?? "none"})`);
       // Cycle by cycle, decide and bare ran seconds apart: the spread of their ratio shows the noise.
       const cycleRatios = results.decide.map((r, i) => r.rps / results.bare[i]!.rps);
       const stored = await countDecisions(edge.db);

@@ -14,7 +14,13 @@ const USER_AGENTS = [
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
 ];
-const REFERERS = ["", "https://www.google.com/", "https://www.instagram.com/", "https://mail.example.com/", "https://shop.example/"];
+const REFERERS = [
+  "",
+  "https://www.google.com/",
+  "https://www.instagram.com/",
+  "https://mail.example.com/",
+  "https://shop.example/",
+];
 
 export interface DecideTraffic {
   request(n: number): LoadRequest;

@@ -15,7 +15,10 @@ function errorResponse(c: Context<AppEnv>, error: ApiError): Response {
 function methodNotAllowed(allowed: string) {
   return (c: Context<AppEnv>) => {
     c.header("Allow", allowed);
-    return errorResponse(c, new ApiError(405, "method_not_allowed", `${c.req.method} ${c.req.path} is not supported; use ${allowed}`));
+    return errorResponse(
+      c,
+      new ApiError(405, "method_not_allowed", `${c.req.method} ${c.req.path} is not supported; use ${allowed}`),
+    );
   };
 }
 
@@ -37,7 +40,10 @@ export function createApp(deps: EdgeDeps): Hono<AppEnv> {
     if (error instanceof ApiError) return errorResponse(c, error);
     if (error instanceof ConfigError || error instanceof MissingSecretError) {
       console.error(`misconfigured: ${error.message}`);
-      return errorResponse(c, new ApiError(500, "misconfigured", "the service is misconfigured; the operator has been told in the logs"));
+      return errorResponse(
+        c,
+        new ApiError(500, "misconfigured", "the service is misconfigured; the operator has been told in the logs"),
+      );
     }
     console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, error);
     return errorResponse(c, new ApiError(500, "internal_error", "internal error"));

@@ -1,5 +1,3 @@
-import type { Env } from "./env.ts";
-
 /** The Worker's tunables, from its vars, in the units the code uses. */
 export interface EdgeConfig {
   /** How long a decoded policy is served before the KV pointer is read again. 0 re-reads it on every request. */

@@ -23,7 +23,10 @@ export async function signingKey(secret: string | undefined): Promise<CryptoKey>
     throw new MissingSecretError(`DECISION_SIGNING_KEY must be set to at least ${MIN_SECRET_LENGTH} characters`);
   }
   if (cachedKey?.secret === secret) return cachedKey.key;
-  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
   cachedKey = { secret, key };
   return key;
 }
@@ -37,12 +40,22 @@ export async function hmac(key: CryptoKey, purpose: HmacPurpose, message: string
 }
 
 /** Checks a full-length HMAC tag; WebCrypto compares in constant time. */
-export async function verifyHmac(key: CryptoKey, purpose: HmacPurpose, message: string, tag: Uint8Array): Promise<boolean> {
+export async function verifyHmac(
+  key: CryptoKey,
+  purpose: HmacPurpose,
+  message: string,
+  tag: Uint8Array,
+): Promise<boolean> {
   return crypto.subtle.verify("HMAC", key, tag, purposeMessage(purpose, message));
 }
 
 /** Checks a truncated HMAC tag (its first `tag.length` bytes) without leaking where it differs. */
-export async function verifyTruncatedHmac(key: CryptoKey, purpose: HmacPurpose, message: string, tag: Uint8Array): Promise<boolean> {
+export async function verifyTruncatedHmac(
+  key: CryptoKey,
+  purpose: HmacPurpose,
+  message: string,
+  tag: Uint8Array,
+): Promise<boolean> {
   const expected = (await hmac(key, purpose, message)).subarray(0, tag.length);
   return tag.length > 0 && crypto.subtle.timingSafeEqual(expected, tag);
 }

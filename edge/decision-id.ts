@@ -22,7 +22,12 @@ export type DecisionIdCheck =
   | { valid: false; reason: "malformed" | "forged" | "expired" | "from_future"; issuedAt: number | null };
 
 /** Verifies the tag first: nothing about an unsigned id, its time included, is believed. */
-export async function checkDecisionId(key: CryptoKey, decisionId: string, now: number, maxAgeMs: number): Promise<DecisionIdCheck> {
+export async function checkDecisionId(
+  key: CryptoKey,
+  decisionId: string,
+  now: number,
+  maxAgeMs: number,
+): Promise<DecisionIdCheck> {
   const match = DECISION_ID.exec(decisionId);
   const tag = match ? fromBase64Url(match[3]!) : null;
   if (!match || tag === null) return { valid: false, reason: "malformed", issuedAt: null };

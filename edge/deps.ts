@@ -1,4 +1,3 @@
-import type { Env } from "./env.ts";
 import type { LogShipper } from "./logging/log-shipper.ts";
 import type { PolicyCache } from "./policy/policy-cache.ts";
 

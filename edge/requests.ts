@@ -46,7 +46,10 @@ export const outcomeRequestSchema = z.discriminatedUnion("kind", [
 
 /** `["candidates", 1]` → `candidates[1]`; `["context", "page"]` → `context.page`. */
 function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), "");
+  return path.reduce<string>(
+    (out, key) => (typeof key === "number" ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    "",
+  );
 }
 
 /** Parses `body` with `schema`, or throws a 400 naming the first offending field. */
@@ -63,7 +66,12 @@ export function parseRequest<T>(schema: z.ZodType<T>, body: unknown): T {
 export function checkCandidates(candidates: readonly string[] | undefined, actionIds: readonly string[]): void {
   candidates?.forEach((id, i) => {
     if (!actionIds.includes(id)) {
-      throw new ApiError(400, "unknown_promotion", `candidates[${i}]: unknown promotion id "${id}"`, `candidates[${i}]`);
+      throw new ApiError(
+        400,
+        "unknown_promotion",
+        `candidates[${i}]: unknown promotion id "${id}"`,
+        `candidates[${i}]`,
+      );
     }
   });
 }

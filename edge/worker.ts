@@ -1,7 +1,6 @@
 import type { LogMessage } from "../shared/schema.ts";
 import { createApp } from "./app.ts";
 import type { EdgeDeps } from "./deps.ts";
-import type { Env } from "./env.ts";
 import { consumeLogBatch } from "./logging/queue-consumer.ts";
 
 /** The Worker's handlers over `deps`: HTTP on `fetch`, the log consumer on `queue`. */

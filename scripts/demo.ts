@@ -18,7 +18,7 @@ import { parseArgs, promisify } from "node:util";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { decodePolicy } from "../shared/policy/format.ts";
 import { readFile } from "node:fs/promises";
-import { openLocalBindings } from "../trainer/local-bindings.ts";
+import { openLocalBindings } from "../trainer/runtime/local-bindings.ts";
 import {
   DEFAULT_SIM_MODEL,
   bestFixedPromotion,
@@ -119,12 +119,17 @@ async function train(persistTo: string, algo: "dqn" | "qtable", trainGamma: numb
   const epochs = values.epochs ? ["--epochs", values.epochs] : [];
   const answer = await promo<TrainAnswer>([
     "train",
-    "--source", "local",
-    "--persist-to", persistTo,
-    "--algo", algo,
-    "--gamma", String(trainGamma),
+    "--source",
+    "local",
+    "--persist-to",
+    persistTo,
+    "--algo",
+    algo,
+    "--gamma",
+    String(trainGamma),
     // The simulator reports refunds up to 2 days after an order: the attribution window must cover them.
-    "--window", "2d",
+    "--window",
+    "2d",
     ...(algo === "dqn" ? epochs : []),
   ]);
   const e = answer.training.estimate;
@@ -140,7 +145,11 @@ async function chooserOfFile(file: string, name: string): Promise<Chooser> {
   return policyChooser(policy, DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC, name);
 }
 
-function table(rows: { name: string; score: PolicyScore }[], oracleValue: number, measured: { name: string; report: DriveReport }[]): string {
+function table(
+  rows: { name: string; score: PolicyScore }[],
+  oracleValue: number,
+  measured: { name: string; report: DriveReport }[],
+): string {
   const header = `${"policy".padEnd(22)} ${"value/visitor (95% CI)".padEnd(24)} ${"% oracle".padStart(8)} ${"revenue".padStart(8)} ${"margin".padStart(8)} ${"promo cost".padStart(10)} ${"conv. rate".padStart(10)}`;
   const lines = rows.map(({ name, score }) => {
     const v = score.value;
@@ -150,9 +159,16 @@ function table(rows: { name: string; score: PolicyScore }[], oracleValue: number
     );
   });
   const through = measured.map(
-    ({ name, report }) => `${name.padEnd(22)} ${`${report.valuePerVisitor.toFixed(3)} (one run)`.padEnd(24)} ${`${((100 * report.valuePerVisitor) / oracleValue).toFixed(1)}%`.padStart(8)}`,
+    ({ name, report }) =>
+      `${name.padEnd(22)} ${`${report.valuePerVisitor.toFixed(3)} (one run)`.padEnd(24)} ${`${((100 * report.valuePerVisitor) / oracleValue).toFixed(1)}%`.padStart(8)}`,
   );
-  return [header, ...lines, "", "measured through the Worker over HTTP (one run each, the same visitors' model):", ...through].join("\n");
+  return [
+    header,
+    ...lines,
+    "",
+    "measured through the Worker over HTTP (one run each, the same visitors' model):",
+    ...through,
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
@@ -174,12 +190,25 @@ async function main(): Promise<void> {
     const bandit = await train(persistTo, "dqn", 0);
 
     step(`publishing ${dqn.version} to local KV`);
-    const published = await promo<{ published: boolean; reason: string }>(["publish", dqn.out, "--target", "local", "--persist-to", persistTo]).catch(
-      async (error: Error) => {
-        console.log(`  the gate refused it (${error.message}); publishing with --force so the demo can go on`);
-        return promo<{ published: boolean; reason: string }>(["publish", dqn.out, "--target", "local", "--persist-to", persistTo, "--force"]);
-      },
-    );
+    const published = await promo<{ published: boolean; reason: string }>([
+      "publish",
+      dqn.out,
+      "--target",
+      "local",
+      "--persist-to",
+      persistTo,
+    ]).catch(async (error: Error) => {
+      console.log(`  the gate refused it (${error.message}); publishing with --force so the demo can go on`);
+      return promo<{ published: boolean; reason: string }>([
+        "publish",
+        dqn.out,
+        "--target",
+        "local",
+        "--persist-to",
+        persistTo,
+        "--force",
+      ]);
+    });
     console.log(`  ${published.reason}`);
     const served = (await (await fetch(`${worker.url}/v1/policy`)).json()) as { version: string; source: string };
     if (served.version !== dqn.version) throw new Error(`the Worker serves ${served.version}, not ${dqn.version}`);
@@ -188,12 +217,17 @@ async function main(): Promise<void> {
     step(`exploiting: ${visitors} fresh visitors through the Worker under ${dqn.version}`);
     const exploiting = await driveTraffic(worker, TRAFFIC_SEED.exploit);
 
-    step(`scoring every policy on the simulator's ground truth (${SEEDS.length} seeds × ${scoreVisitors} visitors, γ = ${gamma})`);
+    step(
+      `scoring every policy on the simulator's ground truth (${SEEDS.length} seeds × ${scoreVisitors} visitors, γ = ${gamma})`,
+    );
     const scoring = { seeds: SEEDS, visitors: scoreVisitors };
     const oracle = scorePolicy(oracleChooser(), scoring);
     const best = bestFixedPromotion(scoring);
     const rows = [
-      { name: "uniform (fallback)", score: scorePolicy(uniformChooser(DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC), scoring) },
+      {
+        name: "uniform (fallback)",
+        score: scorePolicy(uniformChooser(DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC), scoring),
+      },
       { name: `best fixed (${best.actionId})`, score: best.score },
       { name: "myopic bandit (γ=0)", score: scorePolicy(await chooserOfFile(bandit.out, "bandit"), scoring) },
       { name: "DQN", score: scorePolicy(await chooserOfFile(dqn.out, "dqn"), scoring) },

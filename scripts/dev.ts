@@ -5,7 +5,8 @@
  */
 import { applyLocalMigrations, ensureDevVars, exitOf, spawnWrangler } from "./local-env.ts";
 
-if (ensureDevVars() === "created") console.log("created .dev.vars from .dev.vars.example (a local-only DECISION_SIGNING_KEY)");
+if (ensureDevVars() === "created")
+  console.log("created .dev.vars from .dev.vars.example (a local-only DECISION_SIGNING_KEY)");
 await applyLocalMigrations();
 
 const wrangler = spawnWrangler(["dev", ...process.argv.slice(2)]);

@@ -59,7 +59,10 @@ export function exitOf(child: ChildProcess): Promise<number | NodeJS.Signals> {
 export async function applyLocalMigrations(persistTo?: string, options: SpawnOptions = {}): Promise<void> {
   const where = persistTo === undefined ? [] : ["--persist-to", persistTo];
   // CI=true makes wrangler skip its confirmation prompt.
-  const child = spawnWrangler(["d1", "migrations", "apply", D1_DATABASE, "--local", ...where], { ...options, env: wranglerEnv({ CI: "true" }) });
+  const child = spawnWrangler(["d1", "migrations", "apply", D1_DATABASE, "--local", ...where], {
+    ...options,
+    env: wranglerEnv({ CI: "true" }),
+  });
   const exit = await exitOf(child);
   if (exit !== 0) throw new Error(`wrangler d1 migrations apply ${D1_DATABASE} --local failed (${exit})`);
 }

@@ -29,7 +29,17 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   const port = options.port ?? (await freePort());
   const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const child = spawnWrangler(
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", options.persistTo, "--show-interactive-dev-session=false", ...vars],
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      options.persistTo,
+      "--show-interactive-dev-session=false",
+      ...vars,
+    ],
     { stdio, detached: true },
   );
   const exited = exitOf(child);
@@ -42,7 +52,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   };
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode} before serving ${url}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited with code ${child.exitCode} before serving ${url}`);
     if (await answers(`${url}/healthz`)) return { url, persistTo: options.persistTo, stop };
     await sleep(250);
   }
@@ -64,7 +75,9 @@ function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }

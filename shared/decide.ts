@@ -34,7 +34,11 @@ export interface DecisionEngine {
  * Throws {@link PolicyFormatError} (`spec_mismatch`, `action_mismatch`, `shape_mismatch`) when the
  * policy was not built for this feature spec and catalogue.
  */
-export function createDecisionEngine(policy: Policy | null, catalogue: Catalogue, spec: CompiledFeatureSpec): DecisionEngine {
+export function createDecisionEngine(
+  policy: Policy | null,
+  catalogue: Catalogue,
+  spec: CompiledFeatureSpec,
+): DecisionEngine {
   if (policy) checkPolicyFits(policy, catalogue, spec);
   const features = new Float32Array(spec.width);
   const scratch = new Float64Array(catalogue.length);
@@ -70,11 +74,17 @@ export function createDecisionEngine(policy: Policy | null, catalogue: Catalogue
 function checkPolicyFits(policy: Policy, catalogue: Catalogue, spec: CompiledFeatureSpec): void {
   const { meta, model } = policy;
   if (meta.featureSpecHash !== spec.hash) {
-    throw new PolicyFormatError("spec_mismatch", `policy was trained on feature spec ${meta.featureSpecHash}, this side runs ${spec.hash}`);
+    throw new PolicyFormatError(
+      "spec_mismatch",
+      `policy was trained on feature spec ${meta.featureSpecHash}, this side runs ${spec.hash}`,
+    );
   }
   const ids = catalogue.map((p) => p.id);
   if (meta.actions.length !== ids.length || meta.actions.some((a, i) => a !== ids[i])) {
-    throw new PolicyFormatError("action_mismatch", `policy actions [${meta.actions}] differ from the catalogue [${ids}]`);
+    throw new PolicyFormatError(
+      "action_mismatch",
+      `policy actions [${meta.actions}] differ from the catalogue [${ids}]`,
+    );
   }
   if (model.algorithm === "qtable") {
     if (model.stateCount !== spec.stateCount || model.q.length !== spec.stateCount * ids.length) {

@@ -18,8 +18,19 @@ type NumericField = { [K in keyof Context]: Context[K] extends number | null ? K
  * for numbers, ascending bucket edges (value < edges[i] → bucket i; null → its own first bucket).
  */
 export type FieldSpec =
-  | { field: CategoricalField; type: "category"; values: readonly string[]; stateGroups?: readonly (readonly string[])[] }
-  | { field: NumericField; type: "number"; transform: "log1p" | "linear"; scale: number; stateEdges?: readonly number[] }
+  | {
+      field: CategoricalField;
+      type: "category";
+      values: readonly string[];
+      stateGroups?: readonly (readonly string[])[];
+    }
+  | {
+      field: NumericField;
+      type: "number";
+      transform: "log1p" | "linear";
+      scale: number;
+      stateEdges?: readonly number[];
+    }
   | { field: NumericField; type: "cyclic"; period: number; stateEdges?: readonly number[] };
 
 export interface FeatureSpec {
@@ -30,7 +41,12 @@ export interface FeatureSpec {
 export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
   name: "edge-promo/v1",
   fields: [
-    { field: "device", type: "category", values: DEVICE_CLASSES.slice(0, 3), stateGroups: [["mobile"], ["tablet", "desktop"]] },
+    {
+      field: "device",
+      type: "category",
+      values: DEVICE_CLASSES.slice(0, 3),
+      stateGroups: [["mobile"], ["tablet", "desktop"]],
+    },
     { field: "country", type: "category", values: ["US", "GB", "DE", "FR", "NL", "ES", "IT", "CA", "AU", "JP"] },
     { field: "localHour", type: "cyclic", period: 24 },
     { field: "weekday", type: "cyclic", period: 7 },
@@ -75,7 +91,11 @@ function fieldBuckets(spec: FieldSpec): number {
   return spec.stateEdges.length + 1 + (isNullable(spec.field) ? 1 : 0);
 }
 
-const NULLABLE_FIELDS: ReadonlySet<keyof Context> = new Set(["daysSinceLastVisit", "daysSinceLastPurchase", "lastPromotion"]);
+const NULLABLE_FIELDS: ReadonlySet<keyof Context> = new Set([
+  "daysSinceLastVisit",
+  "daysSinceLastPurchase",
+  "lastPromotion",
+]);
 function isNullable(field: keyof Context): boolean {
   return NULLABLE_FIELDS.has(field);
 }

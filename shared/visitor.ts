@@ -26,7 +26,16 @@ export interface VisitorMemory {
 }
 
 export function newVisitorMemory(id: string, now: number): VisitorMemory {
-  return { id, visits: 0, lastSeen: now, previousVisitEnd: null, purchases: 0, lastPurchase: null, lastPromotion: null, exposures: {} };
+  return {
+    id,
+    visits: 0,
+    lastSeen: now,
+    previousVisitEnd: null,
+    purchases: 0,
+    lastPurchase: null,
+    lastPromotion: null,
+    exposures: {},
+  };
 }
 
 /** Records a page view at `now`, opening a new visit after a long enough gap. */

@@ -41,7 +41,12 @@ function referrerOf(claimed: string | undefined, referer: string | null): Referr
  * The full decision context: what the body says first, then what the request says, then defaults
  * (UTC, unknown country). The visitor half comes from the signed cookie, never from the body.
  */
-export function buildContext(input: RequestContext, meta: RequestMetadata, visitor: VisitorState, now: number): Context {
+export function buildContext(
+  input: RequestContext,
+  meta: RequestMetadata,
+  visitor: VisitorState,
+  now: number,
+): Context {
   const clock = localClock(input.timezone ?? meta.timezone ?? undefined, now);
   return {
     device: input.device ?? deviceClassOf(meta.userAgent),

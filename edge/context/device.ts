@@ -1,7 +1,8 @@
 import type { DeviceClass } from "../../shared/context.ts";
 
 // Crawlers and scripts are "other": a policy should learn nothing from their page views.
-const AUTOMATED = /bot\b|bot\/|crawler|spider|slurp|headless|curl\/|wget\/|python-requests|python-urllib|go-http-client|okhttp|java\//i;
+const AUTOMATED =
+  /bot\b|bot\/|crawler|spider|slurp|headless|curl\/|wget\/|python-requests|python-urllib|go-http-client|okhttp|java\//i;
 const TABLET = /ipad|tablet|playbook|silk\/|kindle|nexus (7|9|10)\b/i;
 const MOBILE = /mobi|iphone|ipod|windows phone|blackberry|bb10|opera mini|iemobile/i;
 const DESKTOP = /windows nt|macintosh|mac os x|x11|cros|linux x86_64/i;

@@ -33,7 +33,9 @@ export async function writeLogMessages(database: D1Database, messages: readonly 
     else outcomeRows.push(message.row);
   }
   const statements = [
-    ...chunks(decisionRows, DECISIONS_PER_INSERT).map((rows) => db.insert(decisions).values(rows).onConflictDoNothing()),
+    ...chunks(decisionRows, DECISIONS_PER_INSERT).map((rows) =>
+      db.insert(decisions).values(rows).onConflictDoNothing(),
+    ),
     ...chunks(outcomeRows, OUTCOMES_PER_INSERT).map((rows) => db.insert(outcomes).values(rows).onConflictDoNothing()),
   ];
   const [first, ...rest] = statements;

@@ -1,5 +1,4 @@
 import type { LogMessage } from "../../shared/schema.ts";
-import type { Env } from "../env.ts";
 import { writeLogMessages } from "./d1-writer.ts";
 
 /** How logging has fared in this isolate since it started. `lost` should stay 0. */

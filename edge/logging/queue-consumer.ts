@@ -1,5 +1,4 @@
 import type { LogMessage } from "../../shared/schema.ts";
-import type { Env } from "../env.ts";
 import { writeLogMessages } from "./d1-writer.ts";
 import { errorText } from "./log-shipper.ts";
 
@@ -10,18 +9,25 @@ import { errorText } from "./log-shipper.ts";
  */
 export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env): Promise<void> {
   try {
-    await writeLogMessages(env.DB, batch.messages.map((m) => m.body));
+    await writeLogMessages(
+      env.DB,
+      batch.messages.map((m) => m.body),
+    );
     batch.ackAll();
     return;
   } catch (error) {
-    console.error(`writing ${batch.messages.length} log messages to D1 failed, retrying them one by one: ${errorText(error)}`);
+    console.error(
+      `writing ${batch.messages.length} log messages to D1 failed, retrying them one by one: ${errorText(error)}`,
+    );
   }
   for (const message of batch.messages) {
     try {
       await writeLogMessages(env.DB, [message.body]);
       message.ack();
     } catch (error) {
-      console.error(`log message ${message.id} (attempt ${message.attempts}) not written, queued for retry: ${errorText(error)}`);
+      console.error(
+        `log message ${message.id} (attempt ${message.attempts}) not written, queued for retry: ${errorText(error)}`,
+      );
       message.retry();
     }
   }

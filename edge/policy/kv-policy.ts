@@ -44,7 +44,11 @@ export async function readPolicyPointer(kv: KVNamespace): Promise<PolicyPointer 
  * decode (checksum, shapes), match this edge's feature spec and action ids, and carry the version
  * the pointer names. Throws {@link PolicyLoadError} or {@link PolicyFormatError} otherwise.
  */
-export async function fetchPolicy(kv: KVNamespace, pointer: PolicyPointer, expect: DecodeExpectations): Promise<Policy> {
+export async function fetchPolicy(
+  kv: KVNamespace,
+  pointer: PolicyPointer,
+  expect: DecodeExpectations,
+): Promise<Policy> {
   const key = policyKey(pointer.version);
   const buffer = await kv.get(key, "arrayBuffer");
   if (buffer === null) throw new PolicyLoadError(`${key} is missing`);

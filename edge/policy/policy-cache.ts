@@ -2,7 +2,13 @@ import type { Catalogue } from "../../shared/catalogue.ts";
 import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.ts";
 import type { CompiledFeatureSpec } from "../../shared/features.ts";
 import type { DecodeExpectations, Policy } from "../../shared/policy/index.ts";
-import { describeLoadFailure, fetchPolicy, POLICY_POINTER_KEY, readPolicyPointer, type PolicyPointer } from "./kv-policy.ts";
+import {
+  describeLoadFailure,
+  fetchPolicy,
+  POLICY_POINTER_KEY,
+  readPolicyPointer,
+  type PolicyPointer,
+} from "./kv-policy.ts";
 
 interface SnapshotStatus {
   engine: DecisionEngine;
@@ -74,11 +80,22 @@ export class PolicyCache {
       if (pointer === null) {
         return { ...served, lastError: served.source === "kv" ? `${POLICY_POINTER_KEY} is missing` : null };
       }
-      if (served.source === "kv" && served.pointer.version === pointer.version && served.pointer.sha256 === pointer.sha256) {
+      if (
+        served.source === "kv" &&
+        served.pointer.version === pointer.version &&
+        served.pointer.sha256 === pointer.sha256
+      ) {
         return { ...served, lastError: null };
       }
       const policy = await fetchPolicy(kv, pointer, this.#expectations());
-      return { source: "kv", policy, pointer, engine: createDecisionEngine(policy, this.catalogue, this.spec), loadedAt: now, lastError: null };
+      return {
+        source: "kv",
+        policy,
+        pointer,
+        engine: createDecisionEngine(policy, this.catalogue, this.spec),
+        loadedAt: now,
+        lastError: null,
+      };
     } catch (error) {
       const reason = describeLoadFailure(error);
       console.error(`policy refresh failed, still serving ${served.engine.version}: ${reason}`);

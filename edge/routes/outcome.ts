@@ -14,11 +14,21 @@ import { readVisitorCookie, writeVisitorCookie } from "../visitor-cookie.ts";
 function refusal(check: Exclude<DecisionIdCheck, { valid: true }>, maxAgeMs: number): ApiError {
   switch (check.reason) {
     case "malformed":
-      return new ApiError(400, "invalid_decision_id", "decisionId is not a decision id this service issues", "decisionId");
+      return new ApiError(
+        400,
+        "invalid_decision_id",
+        "decisionId is not a decision id this service issues",
+        "decisionId",
+      );
     case "forged":
       return new ApiError(403, "forged_decision_id", "decisionId does not carry a valid signature", "decisionId");
     case "expired":
-      return new ApiError(410, "decision_expired", `decisionId is older than ${maxAgeMs / 1000} s and no longer accepts outcomes`, "decisionId");
+      return new ApiError(
+        410,
+        "decision_expired",
+        `decisionId is older than ${maxAgeMs / 1000} s and no longer accepts outcomes`,
+        "decisionId",
+      );
     case "from_future":
       return new ApiError(400, "decision_from_future", "decisionId was issued later than now", "decisionId");
   }

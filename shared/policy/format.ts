@@ -156,7 +156,10 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const formatVersion = view.getUint16(4, true);
   if (formatVersion !== POLICY_FORMAT_VERSION) {
-    throw new PolicyFormatError("unsupported_version", `format version ${formatVersion}, this build reads ${POLICY_FORMAT_VERSION}`);
+    throw new PolicyFormatError(
+      "unsupported_version",
+      `format version ${formatVersion}, this build reads ${POLICY_FORMAT_VERSION}`,
+    );
   }
   const total = view.getUint32(12, true);
   if (bytes.length < total) throw new PolicyFormatError("truncated", `${bytes.length} bytes, the policy says ${total}`);
@@ -180,7 +183,10 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
     bodyStart + CRC_BYTES,
   );
   if (total !== expectedLength) {
-    throw new PolicyFormatError("shape_mismatch", `the policy has ${total} bytes, its header describes ${expectedLength}`);
+    throw new PolicyFormatError(
+      "shape_mismatch",
+      `the policy has ${total} bytes, its header describes ${expectedLength}`,
+    );
   }
   if (expect.featureSpecHash !== undefined && header.featureSpecHash !== expect.featureSpecHash) {
     throw new PolicyFormatError(
@@ -189,7 +195,10 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
     );
   }
   if (expect.actions !== undefined && !sameStrings(header.actions, expect.actions)) {
-    throw new PolicyFormatError("action_mismatch", `policy actions [${header.actions}] differ from the catalogue [${expect.actions}]`);
+    throw new PolicyFormatError(
+      "action_mismatch",
+      `policy actions [${header.actions}] differ from the catalogue [${expect.actions}]`,
+    );
   }
 
   let offset = bodyStart;
@@ -227,7 +236,14 @@ function buildModel(
   if (algorithm === "qtable") {
     const q = data[0];
     const shape = tensors[0]?.shape;
-    if (tensors.length !== 1 || !q || stateCount === undefined || shape?.length !== 2 || shape[0] !== stateCount || shape[1] !== actionCount) {
+    if (
+      tensors.length !== 1 ||
+      !q ||
+      stateCount === undefined ||
+      shape?.length !== 2 ||
+      shape[0] !== stateCount ||
+      shape[1] !== actionCount
+    ) {
       throw new PolicyFormatError("shape_mismatch", `a qtable needs one [${stateCount}, ${actionCount}] tensor`);
     }
     return { algorithm, stateCount, q };
@@ -245,12 +261,18 @@ function buildModel(
     const [inputs, outputs] = kernelShape as [number, number];
     const previous = layers.at(-1);
     if (biasShape[0] !== outputs || (previous && previous.outputs !== inputs)) {
-      throw new PolicyFormatError("shape_mismatch", `layer ${i / 2} has shape [${inputs}, ${outputs}] that does not chain`);
+      throw new PolicyFormatError(
+        "shape_mismatch",
+        `layer ${i / 2} has shape [${inputs}, ${outputs}] that does not chain`,
+      );
     }
     layers.push({ inputs, outputs, kernel: data[i]!, bias: data[i + 1]! });
   }
   if (layers.at(-1)!.outputs !== actionCount) {
-    throw new PolicyFormatError("shape_mismatch", `last layer has ${layers.at(-1)!.outputs} outputs for ${actionCount} actions`);
+    throw new PolicyFormatError(
+      "shape_mismatch",
+      `last layer has ${layers.at(-1)!.outputs} outputs for ${actionCount} actions`,
+    );
   }
   return { algorithm, layers };
 }
@@ -277,7 +299,8 @@ function isSerializedHeader(value: unknown): value is SerializedHeader {
     typeof t.name === "string" &&
     Array.isArray(t.shape) &&
     t.shape.every((d) => Number.isInteger(d) && d > 0) &&
-    (t.dtype === "float32" || (t.dtype === "int8" && typeof t.scale === "number" && Number.isFinite(t.scale) && t.scale > 0));
+    (t.dtype === "float32" ||
+      (t.dtype === "int8" && typeof t.scale === "number" && Number.isFinite(t.scale) && t.scale > 0));
   return (
     typeof h.version === "string" &&
     typeof h.featureSpecHash === "string" &&
@@ -301,6 +324,7 @@ function isExploration(value: unknown): value is Exploration {
   const unit = (x: unknown) => typeof x === "number" && x >= 0 && x <= 1;
   if (!unit(e.floor)) return false;
   if (e.type === "epsilon") return unit(e.epsilon);
-  if (e.type === "softmax") return typeof e.temperature === "number" && Number.isFinite(e.temperature) && e.temperature > 0;
+  if (e.type === "softmax")
+    return typeof e.temperature === "number" && Number.isFinite(e.temperature) && e.temperature > 0;
   return false;
 }

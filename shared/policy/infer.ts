@@ -22,7 +22,8 @@ export function compileInference(model: PolicyModel): QFunction {
   const activations = layers.map((layer) => new Float32Array(layer.outputs));
   const inputs = layers[0]?.inputs;
   return (features) => {
-    if (features.length !== inputs) throw new RangeError(`${features.length} features for a network of ${inputs} inputs`);
+    if (features.length !== inputs)
+      throw new RangeError(`${features.length} features for a network of ${inputs} inputs`);
     let input = features;
     layers.forEach((layer, i) => {
       const output = activations[i]!;

@@ -1,7 +1,6 @@
 /** How a policy turns Q-values into action probabilities. `floor` is the least probability any eligible action gets. */
 export type Exploration =
-  | { type: "epsilon"; epsilon: number; floor: number }
-  | { type: "softmax"; temperature: number; floor: number };
+  { type: "epsilon"; epsilon: number; floor: number } | { type: "softmax"; temperature: number; floor: number };
 
 export interface IntervalEstimate {
   estimator: string;
@@ -49,8 +48,7 @@ export interface DenseLayer {
 
 /** ReLU after every layer but the last, which is linear (one Q-value per action). */
 export type PolicyModel =
-  | { algorithm: "qtable"; stateCount: number; q: Float32Array }
-  | { algorithm: "dqn"; layers: readonly DenseLayer[] };
+  { algorithm: "qtable"; stateCount: number; q: Float32Array } | { algorithm: "dqn"; layers: readonly DenseLayer[] };
 
 export interface Policy {
   meta: PolicyMeta;

@@ -12,10 +12,22 @@ import { startLocalWorker, type LocalWorker } from "../../scripts/local-worker.t
 const ACTIONS: string[] = DEFAULT_CATALOGUE.map((p) => p.id);
 
 /** A Q-table that always shows `favourite`, with the offline estimate and baseline a training run would record. */
-function policyFile(dir: string, version: string, favourite: string, value: number, baseline: { version: string; value: number }) {
+function policyFile(
+  dir: string,
+  version: string,
+  favourite: string,
+  value: number,
+  baseline: { version: string; value: number },
+) {
   const q = new Float32Array(DEFAULT_COMPILED_SPEC.stateCount * ACTIONS.length);
   for (let s = 0; s < DEFAULT_COMPILED_SPEC.stateCount; s++) q[s * ACTIONS.length + ACTIONS.indexOf(favourite)] = 1;
-  const estimate = (v: number): IntervalEstimate => ({ estimator: "pdwis", value: v, lower: v - 0.1, upper: v + 0.1, level: 0.95 });
+  const estimate = (v: number): IntervalEstimate => ({
+    estimator: "pdwis",
+    value: v,
+    lower: v - 0.1,
+    upper: v + 0.1,
+    level: 0.95,
+  });
   const bytes = encodePolicy({
     meta: {
       version,
@@ -57,7 +69,8 @@ async function decidedPromotion(worker: LocalWorker): Promise<string> {
 describe("publish and rollback against a running Worker", () => {
   let dir: string;
   let worker: LocalWorker;
-  const promo = (...args: string[]) => main([...args, "--target", "local", "--persist-to", join(dir, "state"), "--quiet"]);
+  const promo = (...args: string[]) =>
+    main([...args, "--target", "local", "--persist-to", join(dir, "state"), "--quiet"]);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "edge-promo-e2e-"));

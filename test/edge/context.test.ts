@@ -12,7 +12,10 @@ describe("deviceClassOf", () => {
     ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36", "desktop"],
     ["Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Version/17.4 Safari/605.1.15", "desktop"],
     ["Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0", "desktop"],
-    ["Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X) Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "other"],
+    [
+      "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X) Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+      "other",
+    ],
     ["curl/8.5.0", "other"],
     ["", "other"],
     [null, "other"],
@@ -65,7 +68,12 @@ describe("localClock", () => {
 
   test("reusing a zone's clock within a quarter hour is exact, across DST changes and odd offsets", () => {
     const reference = (zone: string, at: number) => {
-      const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hour: "numeric", hourCycle: "h23", weekday: "short" }).formatToParts(at);
+      const parts = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hour: "numeric",
+        hourCycle: "h23",
+        weekday: "short",
+      }).formatToParts(at);
       const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
       return {
         localHour: Number(parts.find((p) => p.type === "hour")!.value) % 24,
@@ -73,7 +81,10 @@ describe("localClock", () => {
       };
     };
     // Around the 2026 US spring-forward (March 8, 07:00 UTC) and Nepal's +5:45, minute by minute.
-    for (const [zone, start] of [["America/New_York", Date.UTC(2026, 2, 8, 5)], ["Asia/Kathmandu", Date.UTC(2026, 2, 3, 17)]] as const) {
+    for (const [zone, start] of [
+      ["America/New_York", Date.UTC(2026, 2, 8, 5)],
+      ["Asia/Kathmandu", Date.UTC(2026, 2, 3, 17)],
+    ] as const) {
       for (let minute = 0; minute < 240; minute += 7) {
         const at = start + minute * 60_000;
         expect(localClock(zone, at)).toEqual(reference(zone, at));

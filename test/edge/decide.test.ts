@@ -3,9 +3,20 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../shared/features.ts";
 import { VISITOR_COOKIE } from "../../edge/visitor-cookie.ts";
-import { call, contextBody, decide, harness, postJson, publish, qtablePolicy, unpublish, visitorOf } from "./helpers.ts";
+import {
+  call,
+  contextBody,
+  decide,
+  harness,
+  postJson,
+  publish,
+  qtablePolicy,
+  unpublish,
+  visitorOf,
+} from "./helpers.ts";
 
-const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 
 beforeEach(() => unpublish(env.POLICY));
 
@@ -23,16 +34,21 @@ describe("POST /v1/decide", () => {
 
     const setCookie = response.headers.get("set-cookie")!;
     expect(setCookie).toMatch(new RegExp(`^${VISITOR_COOKIE}=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43};`));
-    for (const attribute of ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=31536000"]) expect(setCookie).toContain(attribute);
+    for (const attribute of ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=31536000"])
+      expect(setCookie).toContain(attribute);
   });
 
   test("builds the context from the request: User-Agent, cf country and time zone, Referer", async () => {
     const h = harness();
     const now = Date.now();
-    const { row } = await decide(h, { context: { page: "product", cartValue: 25 } }, {
-      headers: { "user-agent": IPHONE, referer: "https://shop.example/landing?utm_source=google&utm_medium=cpc" },
-      cf: { country: "DE", timezone: "Asia/Tokyo" },
-    });
+    const { row } = await decide(
+      h,
+      { context: { page: "product", cartValue: 25 } },
+      {
+        headers: { "user-agent": IPHONE, referer: "https://shop.example/landing?utm_source=google&utm_medium=cpc" },
+        cf: { country: "DE", timezone: "Asia/Tokyo" },
+      },
+    );
     const context = contextSchema.parse(JSON.parse(row.context));
     const tokyo = new Date(now + 9 * 3_600_000);
     expect(context).toMatchObject({
@@ -58,7 +74,16 @@ describe("POST /v1/decide", () => {
     const h = harness();
     const overridden = await decide(
       h,
-      { context: { page: "home", cartValue: 0, device: "tablet", country: "fr", timezone: "UTC", referrer: "https://www.google.com/" } },
+      {
+        context: {
+          page: "home",
+          cartValue: 0,
+          device: "tablet",
+          country: "fr",
+          timezone: "UTC",
+          referrer: "https://www.google.com/",
+        },
+      },
       { headers: { "user-agent": IPHONE }, cf: { country: "DE", timezone: "Asia/Tokyo" } },
     );
     expect(JSON.parse(overridden.row.context)).toMatchObject({
@@ -68,8 +93,16 @@ describe("POST /v1/decide", () => {
       localHour: new Date().getUTCHours(),
     });
 
-    const bare = await decide(h, { context: { page: "home", cartValue: 0, referrer: "email", localHour: 7, weekday: 3 } });
-    expect(JSON.parse(bare.row.context)).toMatchObject({ device: "other", country: "ZZ", referrer: "email", localHour: 7, weekday: 3 });
+    const bare = await decide(h, {
+      context: { page: "home", cartValue: 0, referrer: "email", localHour: 7, weekday: 3 },
+    });
+    expect(JSON.parse(bare.row.context)).toMatchObject({
+      device: "other",
+      country: "ZZ",
+      referrer: "email",
+      localHour: 7,
+      weekday: 3,
+    });
   });
 
   test("logs the visitor as an HMAC, not as the id in the cookie", async () => {
@@ -102,9 +135,16 @@ describe("POST /v1/decide", () => {
     // Re-encode the payload with one more purchase but keep the old signature.
     const [payload, signature] = cookie.slice(VISITOR_COOKIE.length + 1).split(".");
     const memory = JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/")));
-    const forged = btoa(JSON.stringify({ ...memory, purchases: 5 })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const forged = btoa(JSON.stringify({ ...memory, purchases: 5 }))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
 
-    for (const bad of [`${VISITOR_COOKIE}=${forged}.${signature}`, `${VISITOR_COOKIE}=garbage`, `${VISITOR_COOKIE}=${payload}.${signature}x`]) {
+    for (const bad of [
+      `${VISITOR_COOKIE}=${forged}.${signature}`,
+      `${VISITOR_COOKIE}=garbage`,
+      `${VISITOR_COOKIE}=${payload}.${signature}x`,
+    ]) {
       const { cookie: replaced, row } = await decide(h, contextBody(), { cookie: bad });
       const fresh = (await visitorOf(replaced))!;
       expect(fresh.id).not.toBe(original.id);
@@ -131,7 +171,12 @@ describe("eligibility through the Worker", () => {
     await publish(env.POLICY, qtablePolicy("prefers-gift", "gift"));
     const h = harness();
     const rich = await decide(h, contextBody({ cartValue: 120 }));
-    expect(rich.answer).toMatchObject({ promotion: { id: "gift" }, propensity: 1, explored: false, policyVersion: "prefers-gift" });
+    expect(rich.answer).toMatchObject({
+      promotion: { id: "gift" },
+      propensity: 1,
+      explored: false,
+      policyVersion: "prefers-gift",
+    });
 
     const poor = await decide(h, contextBody({ cartValue: 10 }));
     expect(poor.answer.promotion.id).not.toBe("gift");
@@ -182,20 +227,40 @@ describe("bad requests are 4xx with a JSON message naming the problem", () => {
   });
 
   test("wrong types and missing fields name the field", async () => {
-    const wrongType = await expectError(postJson("/v1/decide", contextBody({ cartValue: "12" })), 400, "invalid_body", "context.cartValue");
+    const wrongType = await expectError(
+      postJson("/v1/decide", contextBody({ cartValue: "12" })),
+      400,
+      "invalid_body",
+      "context.cartValue",
+    );
     expect(wrongType.message).toContain("context.cartValue");
     await expectError(postJson("/v1/decide", { context: { cartValue: 3 } }), 400, "invalid_body", "context.page");
     await expectError(postJson("/v1/decide", contextBody({ page: "landing" })), 400, "invalid_body", "context.page");
     await expectError(postJson("/v1/decide", contextBody({ cartValue: -1 })), 400, "invalid_body", "context.cartValue");
     await expectError(postJson("/v1/decide", contextBody({ localHour: 24 })), 400, "invalid_body", "context.localHour");
-    await expectError(postJson("/v1/decide", contextBody({ timezone: "Mars/Olympus" })), 400, "invalid_body", "context.timezone");
+    await expectError(
+      postJson("/v1/decide", contextBody({ timezone: "Mars/Olympus" })),
+      400,
+      "invalid_body",
+      "context.timezone",
+    );
     await expectError(postJson("/v1/decide", contextBody({ country: "USA" })), 400, "invalid_body", "context.country");
-    await expectError(postJson("/v1/decide", { ...contextBody(), candidates: "pct10" }), 400, "invalid_body", "candidates");
+    await expectError(
+      postJson("/v1/decide", { ...contextBody(), candidates: "pct10" }),
+      400,
+      "invalid_body",
+      "candidates",
+    );
     await expectError(postJson("/v1/decide", [contextBody()]), 400, "invalid_body");
   });
 
   test("an unknown promotion id in candidates is named", async () => {
-    const body = await expectError(postJson("/v1/decide", contextBody({}, ["pct10", "pct99"])), 400, "unknown_promotion", "candidates[1]");
+    const body = await expectError(
+      postJson("/v1/decide", contextBody({}, ["pct10", "pct99"])),
+      400,
+      "unknown_promotion",
+      "candidates[1]",
+    );
     expect(body.message).toContain('"pct99"');
   });
 
@@ -205,7 +270,9 @@ describe("bad requests are 4xx with a JSON message naming the problem", () => {
   });
 
   test("an oversized body is refused by its actual bytes when Content-Length is absent or lies", async () => {
-    const chunk = new TextEncoder().encode(`{"context": {"page": "cart", "cartValue": 1, "padding": "${"x".repeat(600)}`);
+    const chunk = new TextEncoder().encode(
+      `{"context": {"page": "cart", "cartValue": 1, "padding": "${"x".repeat(600)}`,
+    );
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {
         controller.enqueue(chunk);
@@ -213,7 +280,11 @@ describe("bad requests are 4xx with a JSON message naming the problem", () => {
         controller.close();
       },
     });
-    const request = new Request("https://promo.example/v1/decide", { method: "POST", body: stream, headers: { "content-type": "application/json" } });
+    const request = new Request("https://promo.example/v1/decide", {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/json" },
+    });
     expect(request.headers.get("content-length")).toBeNull();
     await expectError(request, 413, "body_too_large");
 

@@ -1,5 +1,11 @@
 /** Builds Workers under test with their own isolate state, and drives them as the runtime would. Not a test file. */
-import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext, type QueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  waitOnExecutionContext,
+  type QueueResult,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
@@ -9,7 +15,6 @@ import type { DecisionRow, LogMessage } from "../../shared/schema.ts";
 import { decodeVisitorCookie, VISITOR_COOKIE } from "../../edge/visitor-cookie.ts";
 import { signingKey } from "../../edge/crypto.ts";
 import type { EdgeDeps } from "../../edge/deps.ts";
-import type { Env } from "../../edge/env.ts";
 import { LogShipper } from "../../edge/logging/log-shipper.ts";
 import { POLICY_POINTER_KEY, policyKey, type PolicyPointer } from "../../edge/policy/kv-policy.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
@@ -64,7 +69,10 @@ export interface Harness {
 /** A Worker with a fresh isolate state, real KV and D1, and a recording queue. The pointer is re-read on every request unless `env` says otherwise. */
 export function harness(overrides: Partial<Env> = {}, deps?: EdgeDeps): Harness {
   const sent: LogMessage[] = [];
-  const workerDeps = deps ?? { policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC), logs: new LogShipper() };
+  const workerDeps = deps ?? {
+    policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+    logs: new LogShipper(),
+  };
   return {
     worker: createWorker(workerDeps),
     deps: workerDeps,
@@ -147,7 +155,11 @@ export async function drain(h: Harness): Promise<QueueResult> {
 }
 
 /** A Q-table over the default spec in which `favoured` beats every other action in every state. */
-export function qtablePolicy(version: string, favoured: string, exploration: Exploration = { type: "epsilon", epsilon: 0, floor: 0 }): Policy {
+export function qtablePolicy(
+  version: string,
+  favoured: string,
+  exploration: Exploration = { type: "epsilon", epsilon: 0, floor: 0 },
+): Policy {
   const stateCount = DEFAULT_COMPILED_SPEC.stateCount;
   const q = new Float32Array(stateCount * ACTION_IDS.length);
   const column = ACTION_IDS.indexOf(favoured);
@@ -167,7 +179,12 @@ export function qtablePolicy(version: string, favoured: string, exploration: Exp
 }
 
 /** Writes the version's bytes, then the pointer: the order the trainer publishes in. */
-export async function publishBytes(kv: KVNamespace, version: string, bytes: Uint8Array, pointer?: Partial<PolicyPointer>): Promise<PolicyPointer> {
+export async function publishBytes(
+  kv: KVNamespace,
+  version: string,
+  bytes: Uint8Array,
+  pointer?: Partial<PolicyPointer>,
+): Promise<PolicyPointer> {
   await kv.put(policyKey(version), bytes);
   const written: PolicyPointer = { version, sha256: await sha256Hex(bytes), ...pointer };
   await kv.put(POLICY_POINTER_KEY, JSON.stringify(written));
@@ -184,5 +201,8 @@ export async function unpublish(kv: KVNamespace): Promise<void> {
 
 /** A context body for /v1/decide. */
 export function contextBody(overrides: Record<string, unknown> = {}, candidates?: string[]) {
-  return { context: { page: "cart", cartValue: 100, country: "US", ...overrides }, ...(candidates ? { candidates } : {}) };
+  return {
+    context: { page: "cart", cartValue: 100, country: "US", ...overrides },
+    ...(candidates ? { candidates } : {}),
+  };
 }

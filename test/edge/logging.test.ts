@@ -7,7 +7,18 @@ import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { decisions, outcomes, type DecisionRow, type LogMessage, type OutcomeRow } from "../../shared/schema.ts";
 import { MAX_BOUND_PARAMETERS } from "../../edge/logging/d1-writer.ts";
-import { ACTION_IDS, call, contextBody, decide, drain, failingDatabase, failingQueue, harness, postJson, QUEUE_NAME } from "./helpers.ts";
+import {
+  ACTION_IDS,
+  call,
+  contextBody,
+  decide,
+  drain,
+  failingDatabase,
+  failingQueue,
+  harness,
+  postJson,
+  QUEUE_NAME,
+} from "./helpers.ts";
 
 const db = drizzle(env.DB);
 
@@ -80,11 +91,16 @@ describe("decision logging", () => {
   test("an outcome is sent and written the same way", async () => {
     const h = harness();
     const { answer } = await decide(h, contextBody());
-    await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: 12.5, eventKey: "r-1" }));
+    await call(
+      h,
+      postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: 12.5, eventKey: "r-1" }),
+    );
     expect(h.sent.map((m) => m.type)).toEqual(["decision", "outcome"]);
     await drain(h);
     const rows = await db.select().from(outcomes).where(eq(outcomes.decisionId, answer.decisionId));
-    expect(rows).toEqual([{ decisionId: answer.decisionId, ts: expect.any(Number), kind: "refund", value: 12.5, eventKey: "r-1" }]);
+    expect(rows).toEqual([
+      { decisionId: answer.decisionId, ts: expect.any(Number), kind: "refund", value: 12.5, eventKey: "r-1" },
+    ]);
   });
 
   test("the consumer chunks inserts within D1's bound-parameter limit, and a redelivered batch changes nothing", async () => {
@@ -105,7 +121,10 @@ describe("decision logging", () => {
     const ids = Array.from({ length: 50 }, (_, i) => `chunk-decision-${i}`);
     const messages: LogMessage[] = [
       ...ids.map((id): LogMessage => ({ type: "decision", row: decisionRow(id) })),
-      ...Array.from({ length: 30 }, (_, i): LogMessage => ({ type: "outcome", row: outcomeRow(ids[i % 3]!, `e-${i}`) })),
+      ...Array.from({ length: 30 }, (_, i): LogMessage => ({
+        type: "outcome",
+        row: outcomeRow(ids[i % 3]!, `e-${i}`),
+      })),
     ];
 
     expect(await consume(h, messages)).toMatchObject({ ackAll: true, retryMessages: [] });
@@ -171,7 +190,9 @@ describe("when the queue fails", () => {
     expect(response.status).toBe(200);
     const { decisionId } = await response.json<{ decisionId: string }>();
     expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 0, lost: 1 });
-    expect(errors).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`log row lost.*"id":"${decisionId.replace(/\./g, "\\.")}"`)));
+    expect(errors).toHaveBeenCalledWith(
+      expect.stringMatching(new RegExp(`log row lost.*"id":"${decisionId.replace(/\./g, "\\.")}"`)),
+    );
 
     const status = await call(h, new Request("https://promo.example/v1/policy"));
     expect(await status.json()).toMatchObject({ logLoss: { lost: 1 } });
@@ -183,7 +204,9 @@ describe("through the deployed bindings", () => {
     const decided = await exports.default.fetch(postJson("/v1/decide", contextBody()));
     expect(decided.status).toBe(200);
     const { decisionId } = await decided.json<{ decisionId: string }>();
-    const reported = await exports.default.fetch(postJson("/v1/outcome", { decisionId, kind: "click", eventKey: "e2e" }));
+    const reported = await exports.default.fetch(
+      postJson("/v1/outcome", { decisionId, kind: "click", eventKey: "e2e" }),
+    );
     expect(reported.status).toBe(202);
 
     await vi.waitFor(

@@ -7,7 +7,9 @@ import { call, contextBody, decide, drain, harness, postJson, visitorOf } from "
 const DAY_MS = 86_400_000;
 
 async function outcomeRows(decisionId: string) {
-  const { results } = await env.DB.prepare("select kind, value, event_key as eventKey from outcomes where decision_id = ? order by kind, event_key")
+  const { results } = await env.DB.prepare(
+    "select kind, value, event_key as eventKey from outcomes where decision_id = ? order by kind, event_key",
+  )
     .bind(decisionId)
     .all<{ kind: string; value: number; eventKey: string }>();
   return results;
@@ -17,13 +19,18 @@ describe("POST /v1/outcome", () => {
   test("accepts an outcome of an issued decision with 202 and stores it through the queue", async () => {
     const h = harness();
     const { answer } = await decide(h, contextBody());
-    const response = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "conversion", value: 84.5, eventKey: "order-1" }));
+    const response = await call(
+      h,
+      postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "conversion", value: 84.5, eventKey: "order-1" }),
+    );
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ accepted: true, decisionId: answer.decisionId, kind: "conversion" });
 
     expect(await drain(h)).toMatchObject({ ackAll: true, retryMessages: [], retryBatch: { retry: false } });
     expect(await outcomeRows(answer.decisionId)).toEqual([{ kind: "conversion", value: 84.5, eventKey: "order-1" }]);
-    const row = await env.DB.prepare("select ts from outcomes where decision_id = ?").bind(answer.decisionId).first<{ ts: number }>();
+    const row = await env.DB.prepare("select ts from outcomes where decision_id = ?")
+      .bind(answer.decisionId)
+      .first<{ ts: number }>();
     expect(Math.abs(row!.ts - Date.now())).toBeLessThan(60_000);
   });
 
@@ -36,7 +43,10 @@ describe("POST /v1/outcome", () => {
       expect(response.status).toBe(400);
       expect(await response.json()).toMatchObject({ error: "invalid_body", field: "value" });
     }
-    const negative = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: -3 }));
+    const negative = await call(
+      h,
+      postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: -3 }),
+    );
     expect(await negative.json()).toMatchObject({ error: "invalid_body", field: "value" });
     const unknownKind = await call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "view" }));
     expect(await unknownKind.json()).toMatchObject({ error: "invalid_body", field: "kind" });
@@ -67,7 +77,13 @@ describe("POST /v1/outcome", () => {
     const h = harness({ DECISION_MAX_AGE_SECONDS: String(7 * 86_400) });
     const { answer } = await decide(h, contextBody());
     const key = await signingKey(env.DECISION_SIGNING_KEY);
-    const otherKey = await crypto.subtle.importKey("raw", new TextEncoder().encode("another-key-0123456789abcdef"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const otherKey = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode("another-key-0123456789abcdef"),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
     const [ts, random, tag] = answer.decisionId.split(".");
     const flipped = tag!.startsWith("A") ? `B${tag!.slice(1)}` : `A${tag!.slice(1)}`;
 
@@ -87,7 +103,10 @@ describe("POST /v1/outcome", () => {
     }
     // Within the window, and within the clock skew, ids are accepted.
     for (const issuedAt of [Date.now() - 6 * DAY_MS, Date.now() + CLOCK_SKEW_MS / 2]) {
-      const response = await call(h, postJson("/v1/outcome", { decisionId: await mintDecisionId(key, issuedAt), kind: "click" }));
+      const response = await call(
+        h,
+        postJson("/v1/outcome", { decisionId: await mintDecisionId(key, issuedAt), kind: "click" }),
+      );
       expect(response.status).toBe(202);
     }
     expect(h.sent.filter((m) => m.type === "outcome")).toHaveLength(2);
@@ -96,7 +115,10 @@ describe("POST /v1/outcome", () => {
   test("the age limit follows DECISION_MAX_AGE_SECONDS", async () => {
     const h = harness({ DECISION_MAX_AGE_SECONDS: "60" });
     const key = await signingKey(env.DECISION_SIGNING_KEY);
-    const response = await call(h, postJson("/v1/outcome", { decisionId: await mintDecisionId(key, Date.now() - 120_000), kind: "click" }));
+    const response = await call(
+      h,
+      postJson("/v1/outcome", { decisionId: await mintDecisionId(key, Date.now() - 120_000), kind: "click" }),
+    );
     expect(response.status).toBe(410);
   });
 
@@ -105,7 +127,11 @@ describe("POST /v1/outcome", () => {
     const first = await decide(h, contextBody());
     const response = await call(
       h,
-      postJson("/v1/outcome", { decisionId: first.answer.decisionId, kind: "conversion", value: 30, eventKey: "o-1" }, { cookie: first.cookie }),
+      postJson(
+        "/v1/outcome",
+        { decisionId: first.answer.decisionId, kind: "conversion", value: 30, eventKey: "o-1" },
+        { cookie: first.cookie },
+      ),
     );
     expect(response.status).toBe(202);
     const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
@@ -116,7 +142,10 @@ describe("POST /v1/outcome", () => {
     expect(context.purchases).toBe(1);
     expect(context.daysSinceLastPurchase).toBeLessThan(0.001);
 
-    const click = await call(h, postJson("/v1/outcome", { decisionId: first.answer.decisionId, kind: "click" }, { cookie }));
+    const click = await call(
+      h,
+      postJson("/v1/outcome", { decisionId: first.answer.decisionId, kind: "click" }, { cookie }),
+    );
     expect(click.headers.get("set-cookie")).toBeNull();
   });
 });

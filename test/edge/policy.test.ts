@@ -5,7 +5,17 @@ import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY, policyKey } from "../../edge/policy/kv-policy.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
-import { call, contextBody, decide, harness, publish, publishBytes, qtablePolicy, unpublish, type Harness } from "./helpers.ts";
+import {
+  call,
+  contextBody,
+  decide,
+  harness,
+  publish,
+  publishBytes,
+  qtablePolicy,
+  unpublish,
+  type Harness,
+} from "./helpers.ts";
 
 beforeEach(async () => {
   await unpublish(env.POLICY);
@@ -43,12 +53,23 @@ describe("policy loading", () => {
   test("a pointer swap serves the new version, and the decisions follow it", async () => {
     const h = harness();
     await publish(env.POLICY, qtablePolicy("v1-bundle", "bundle"));
-    expect(await served(h)).toMatchObject({ policyVersion: "v1-bundle", promotion: { id: "bundle" }, propensity: 1, explored: false });
+    expect(await served(h)).toMatchObject({
+      policyVersion: "v1-bundle",
+      promotion: { id: "bundle" },
+      propensity: 1,
+      explored: false,
+    });
 
     await publish(env.POLICY, qtablePolicy("v2-pct20", "pct20"));
     expect(await served(h)).toMatchObject({ policyVersion: "v2-pct20", promotion: { id: "pct20" }, propensity: 1 });
     const status = await policyStatus(h);
-    expect(status).toMatchObject({ version: "v2-pct20", algorithm: "qtable", source: "kv", createdAt: "2026-11-01T00:00:00.000Z", lastError: null });
+    expect(status).toMatchObject({
+      version: "v2-pct20",
+      algorithm: "qtable",
+      source: "kv",
+      createdAt: "2026-11-01T00:00:00.000Z",
+      lastError: null,
+    });
     expect(status.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof status.loadedAt).toBe("string");
 
@@ -63,10 +84,25 @@ describe("policy loading", () => {
     const estimate = { estimator: "snips", value: 1.2, lower: 0.9, upper: 1.5, level: 0.95 };
     const trained: Policy = {
       ...policy,
-      meta: { ...policy.meta, training: { dataFrom: "2026-10-01", dataTo: "2026-10-31", decisions: 1000, transitions: 900, gamma: 0.9, backend: "cpu", estimate } },
+      meta: {
+        ...policy.meta,
+        training: {
+          dataFrom: "2026-10-01",
+          dataTo: "2026-10-31",
+          decisions: 1000,
+          transitions: 900,
+          gamma: 0.9,
+          backend: "cpu",
+          estimate,
+        },
+      },
     };
     await publish(env.POLICY, trained);
-    expect(await policyStatus(h)).toMatchObject({ version: "v-trained", offlineEstimate: estimate, training: { decisions: 1000, backend: "cpu" } });
+    expect(await policyStatus(h)).toMatchObject({
+      version: "v-trained",
+      offlineEstimate: estimate,
+      training: { decisions: 1000, backend: "cpu" },
+    });
   });
 
   describe("a bad publication keeps the last good policy and says why", () => {
@@ -113,7 +149,10 @@ describe("policy loading", () => {
       await publish(env.POLICY, good);
       await served(h);
       const other = qtablePolicy("v-actions", "gift");
-      await publish(env.POLICY, { ...other, meta: { ...other.meta, actions: [...other.meta.actions.slice(0, 6), "mystery"] } });
+      await publish(env.POLICY, {
+        ...other,
+        meta: { ...other.meta, actions: [...other.meta.actions.slice(0, 6), "mystery"] },
+      });
       await expectKept(h, /action_mismatch/);
     });
 
@@ -132,7 +171,10 @@ describe("policy loading", () => {
       vi.spyOn(console, "error").mockImplementation(() => {});
       await publishBytes(env.POLICY, "v-junk", new TextEncoder().encode("not a policy at all"));
       expect(await served(h)).toMatchObject({ policyVersion: "fallback" });
-      expect(await policyStatus(h)).toMatchObject({ source: "fallback", lastError: expect.stringMatching(/bad_magic/) });
+      expect(await policyStatus(h)).toMatchObject({
+        source: "fallback",
+        lastError: expect.stringMatching(/bad_magic/),
+      });
     });
 
     test("once the pointer is fixed, the error clears", async () => {
@@ -174,7 +216,8 @@ describe("the isolate cache", () => {
     const t0 = 1_000_000;
     expect((await cache.current(kv, t0, 30_000)).engine.version).toBe("v-a");
     await publish(env.POLICY, qtablePolicy("v-b", "pct20"));
-    for (const t of [t0 + 1, t0 + 10_000, t0 + 29_999]) expect((await cache.current(kv, t, 30_000)).engine.version).toBe("v-a");
+    for (const t of [t0 + 1, t0 + 10_000, t0 + 29_999])
+      expect((await cache.current(kv, t, 30_000)).engine.version).toBe("v-a");
     expect(counts.get(POLICY_POINTER_KEY)).toBe(1);
 
     expect((await cache.current(kv, t0 + 30_000, 30_000)).engine.version).toBe("v-b");
@@ -217,6 +260,9 @@ describe("the isolate cache", () => {
     });
     const outage = harness({ POLICY: down }, h.deps);
     expect(await served(outage)).toMatchObject({ policyVersion: "v-steady", promotion: { id: "gift" } });
-    expect(await policyStatus(outage)).toMatchObject({ version: "v-steady", lastError: "KV read failed: KV unreachable" });
+    expect(await policyStatus(outage)).toMatchObject({
+      version: "v-steady",
+      lastError: "KV read failed: KV unreachable",
+    });
   });
 });

@@ -44,8 +44,15 @@ test("a logged decision re-derives exactly from its row: same action, propensity
   let cookie: string | undefined;
   const decideMany = async (n: number, candidates?: string[]) => {
     for (let i = 0; i < n; i++) {
-      const body = contextBody({ page: PAGES[i % PAGES.length], cartValue: (i * 37) % 160, localHour: i % 24 }, candidates);
-      const decided = await decide(h, body, cookie === undefined ? { cf: { country: i % 2 ? "GB" : "JP" } } : { cookie });
+      const body = contextBody(
+        { page: PAGES[i % PAGES.length], cartValue: (i * 37) % 160, localHour: i % 24 },
+        candidates,
+      );
+      const decided = await decide(
+        h,
+        body,
+        cookie === undefined ? { cf: { country: i % 2 ? "GB" : "JP" } } : { cookie },
+      );
       ids.push(decided.answer.decisionId);
       cookie = decided.cookie;
     }
@@ -67,12 +74,19 @@ test("a logged decision re-derives exactly from its row: same action, propensity
   for (const row of rows) {
     // Everything replay needs is in the row and in KV: the context, the id (the draw), the eligible
     // set (the mask, caps included) and the immutable policy version.
-    const bytes = row.policyVersion === "fallback" ? null : await env.POLICY.get(policyKey(row.policyVersion), "arrayBuffer");
+    const bytes =
+      row.policyVersion === "fallback" ? null : await env.POLICY.get(policyKey(row.policyVersion), "arrayBuffer");
     const policy = bytes === null ? null : decodePolicy(new Uint8Array(bytes));
     const engine = createDecisionEngine(policy, DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
     const replayed = engine.decide(contextSchema.parse(JSON.parse(row.context)), {}, row.id, JSON.parse(row.eligible));
 
-    expect({ id: row.id, action: replayed.promotion.id, propensity: replayed.propensity, explored: replayed.explored, stateKey: replayed.stateKey }).toEqual({
+    expect({
+      id: row.id,
+      action: replayed.promotion.id,
+      propensity: replayed.propensity,
+      explored: replayed.explored,
+      stateKey: replayed.stateKey,
+    }).toEqual({
       id: row.id,
       action: row.action,
       propensity: row.propensity,

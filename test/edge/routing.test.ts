@@ -41,12 +41,19 @@ describe("routing and errors", () => {
     const del = await call(h, new Request("https://promo.example/v1/policy", { method: "DELETE" }));
     await expectJsonError(del, 405, "method_not_allowed");
     expect(del.headers.get("allow")).toBe("GET, HEAD");
-    await expectJsonError(await call(h, new Request("https://promo.example/v1/outcome", { method: "PUT", body: "{}" })), 405, "method_not_allowed");
+    await expectJsonError(
+      await call(h, new Request("https://promo.example/v1/outcome", { method: "PUT", body: "{}" })),
+      405,
+      "method_not_allowed",
+    );
   });
 
   test("an unexpected failure is a JSON 500 that leaks nothing", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const broken = harness({}, { policies: new BrokenPolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC), logs: new LogShipper() });
+    const broken = harness(
+      {},
+      { policies: new BrokenPolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC), logs: new LogShipper() },
+    );
     const response = await call(broken, postJson("/v1/decide", contextBody()));
     const text = await response.clone().text();
     await expectJsonError(response, 500, "internal_error");
@@ -66,14 +73,26 @@ describe("routing and errors", () => {
   });
 
   test("client mistakes are never 500", async () => {
-    const bodies = ["null", "42", '"text"', "{}", '{"context": null}', '{"context": {"page": "cart", "cartValue": 1e999}}', "\u0000", '{"context": {"page": {"$gt": ""}}}'];
+    const bodies = [
+      "null",
+      "42",
+      '"text"',
+      "{}",
+      '{"context": null}',
+      '{"context": {"page": "cart", "cartValue": 1e999}}',
+      "\u0000",
+      '{"context": {"page": {"$gt": ""}}}',
+    ];
     for (const body of bodies) {
       for (const path of ["/v1/decide", "/v1/outcome"]) {
         const response = await call(h, postJson(path, body));
         expect({ path, body, status: response.status }).toEqual({ path, body, status: 400 });
       }
     }
-    const binary = new Request("https://promo.example/v1/decide", { method: "POST", body: new Uint8Array([0xff, 0xfe, 0x00]) });
+    const binary = new Request("https://promo.example/v1/decide", {
+      method: "POST",
+      body: new Uint8Array([0xff, 0xfe, 0x00]),
+    });
     await expectJsonError(await call(h, binary), 400, "invalid_json");
   });
 });

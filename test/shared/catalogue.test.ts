@@ -19,7 +19,8 @@ const byId = (id: string): Promotion => {
   return p;
 };
 const ctx = (overrides: Partial<Context>): Context => ({ ...BASE_CONTEXT, ...overrides });
-const eligibleIds = (mask: Uint8Array, catalogue: Catalogue = DEFAULT_CATALOGUE) => catalogue.filter((_, i) => mask[i]).map((p) => p.id);
+const eligibleIds = (mask: Uint8Array, catalogue: Catalogue = DEFAULT_CATALOGUE) =>
+  catalogue.filter((_, i) => mask[i]).map((p) => p.id);
 
 const exposuresArb: fc.Arbitrary<ExposureCounts> = fc.dictionary(
   fc.constantFrom(...DEFAULT_ACTION_IDS, "retired"),
@@ -49,7 +50,8 @@ describe("eligibility", () => {
 
   test("countries: only the listed ones", () => {
     const fs = byId("free_shipping");
-    for (const country of ["US", "GB", "DE", "FR", "NL", "ES", "IT"]) expect(isEligible(fs, ctx({ country }), {}), country).toBe(true);
+    for (const country of ["US", "GB", "DE", "FR", "NL", "ES", "IT"])
+      expect(isEligible(fs, ctx({ country }), {}), country).toBe(true);
     for (const country of ["CA", "JP", "ZZ"]) expect(isEligible(fs, ctx({ country }), {}), country).toBe(false);
     // No country rule means everywhere.
     expect(isEligible(byId("pct10"), ctx({ country: "ZZ" }), {})).toBe(true);
@@ -85,7 +87,9 @@ describe("eligibility", () => {
     const mask = eligibleMask(DEFAULT_CATALOGUE, ctx({ cartValue: 50, country: "CA" }), { pct20: 0 });
     expect(mask).toBeInstanceOf(Uint8Array);
     expect([...mask]).toEqual([1, 1, 0, 1, 0, 1, 0]);
-    expect(eligibleIds(eligibleMask(DEFAULT_CATALOGUE, ctx({ cartValue: 100, country: "DE" }), {}))).toEqual([...DEFAULT_ACTION_IDS]);
+    expect(eligibleIds(eligibleMask(DEFAULT_CATALOGUE, ctx({ cartValue: 100, country: "DE" }), {}))).toEqual([
+      ...DEFAULT_ACTION_IDS,
+    ]);
   });
 
   test("'none' is always eligible, even with no room for it among the candidates", () => {
@@ -101,14 +105,19 @@ describe("eligibility", () => {
 
   test("candidates only narrow: the mask with candidates is the mask without them, restricted to the candidates", () => {
     fc.assert(
-      fc.property(contextArb, exposuresArb, fc.subarray([...DEFAULT_ACTION_IDS, "unknown"]), (c, exposures, candidates) => {
-        const all = eligibleMask(DEFAULT_CATALOGUE, c, exposures);
-        const narrowed = eligibleMask(DEFAULT_CATALOGUE, c, exposures, candidates);
-        DEFAULT_CATALOGUE.forEach((p, i) => {
-          const expected = i === 0 ? 1 : all[i]! && candidates.includes(p.id) ? 1 : 0;
-          expect(narrowed[i], p.id).toBe(expected);
-        });
-      }),
+      fc.property(
+        contextArb,
+        exposuresArb,
+        fc.subarray([...DEFAULT_ACTION_IDS, "unknown"]),
+        (c, exposures, candidates) => {
+          const all = eligibleMask(DEFAULT_CATALOGUE, c, exposures);
+          const narrowed = eligibleMask(DEFAULT_CATALOGUE, c, exposures, candidates);
+          DEFAULT_CATALOGUE.forEach((p, i) => {
+            const expected = i === 0 ? 1 : all[i]! && candidates.includes(p.id) ? 1 : 0;
+            expect(narrowed[i], p.id).toBe(expected);
+          });
+        },
+      ),
     );
   });
 
@@ -130,7 +139,13 @@ describe("eligibility", () => {
 });
 
 describe("promotionCost", () => {
-  const promo = (cost: Promotion["cost"]): Promotion => ({ id: "x", kind: "gift", display: { headline: "" }, cost, eligibility: {} });
+  const promo = (cost: Promotion["cost"]): Promotion => ({
+    id: "x",
+    kind: "gift",
+    display: { headline: "" },
+    cost,
+    eligibility: {},
+  });
 
   test("free costs nothing", () => {
     expect(promotionCost(promo({ type: "free" }), 123)).toBe(0);

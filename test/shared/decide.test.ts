@@ -3,7 +3,13 @@ import { describe, expect, test } from "vitest";
 import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE, eligibleMask, type ExposureCounts } from "../../shared/catalogue.ts";
 import type { Context } from "../../shared/context.ts";
 import { createDecisionEngine, FALLBACK_VERSION, type Decision } from "../../shared/decide.ts";
-import { compileFeatureSpec, DEFAULT_COMPILED_SPEC, DEFAULT_FEATURE_SPEC, encodeFeatures, stateKey } from "../../shared/features.ts";
+import {
+  compileFeatureSpec,
+  DEFAULT_COMPILED_SPEC,
+  DEFAULT_FEATURE_SPEC,
+  encodeFeatures,
+  stateKey,
+} from "../../shared/features.ts";
 import { actionProbabilities, greedyAction } from "../../shared/policy/explore.ts";
 import { decodePolicy, encodePolicy } from "../../shared/policy/format.ts";
 import { compileInference } from "../../shared/policy/infer.ts";
@@ -11,12 +17,19 @@ import type { Policy } from "../../shared/policy/types.ts";
 import { BASE_CONTEXT, contextArb, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
 
 const spec = DEFAULT_COMPILED_SPEC;
-const exposuresArb: fc.Arbitrary<ExposureCounts> = fc.dictionary(fc.constantFrom(...DEFAULT_ACTION_IDS), fc.integer({ min: 0, max: 4 }));
+const exposuresArb: fc.Arbitrary<ExposureCounts> = fc.dictionary(
+  fc.constantFrom(...DEFAULT_ACTION_IDS),
+  fc.integer({ min: 0, max: 4 }),
+);
 const idArb = fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 40 }));
 const candidatesArb = fc.option(fc.subarray([...DEFAULT_ACTION_IDS]), { nil: undefined });
 
 /** A decision with its feature vector copied out of the engine's reused buffer. */
-const snapshot = (d: Decision) => ({ ...d, features: Float32Array.from(d.features), eligible: Uint8Array.from(d.eligible) });
+const snapshot = (d: Decision) => ({
+  ...d,
+  features: Float32Array.from(d.features),
+  eligible: Uint8Array.from(d.eligible),
+});
 
 const POLICIES: [string, Policy][] = [
   ["qtable, softmax", qtablePolicy(31)],
@@ -72,7 +85,9 @@ describe.each(POLICIES)("engine with a policy: %s", (_name, policy) => {
         const first = snapshot(engine.decide(c, exposures, id, candidates));
         engine.decide(other, {}, `${id}-other`); // an unrelated decision in between
         const again = snapshot(engine.decide(c, exposures, id, candidates));
-        const fresh = snapshot(createDecisionEngine(policy, DEFAULT_CATALOGUE, spec).decide(c, exposures, id, candidates));
+        const fresh = snapshot(
+          createDecisionEngine(policy, DEFAULT_CATALOGUE, spec).decide(c, exposures, id, candidates),
+        );
         expect(again).toEqual(first);
         expect(fresh).toEqual(first);
       }),
@@ -119,34 +134,49 @@ describe.each(POLICIES)("engine with a policy: %s", (_name, policy) => {
 });
 
 describe("engine refuses a policy that does not fit", () => {
-
   test("trained on another feature spec", () => {
     const other = compileFeatureSpec({ ...DEFAULT_FEATURE_SPEC, name: "edge-promo/v2" });
     expect(reasonOf(() => createDecisionEngine(qtablePolicy(1), DEFAULT_CATALOGUE, other))).toBe("spec_mismatch");
-    expect(reasonOf(() => createDecisionEngine(qtablePolicy(1, { featureSpecHash: "0000000000000000" }), DEFAULT_CATALOGUE, spec))).toBe(
-      "spec_mismatch",
-    );
+    expect(
+      reasonOf(() =>
+        createDecisionEngine(qtablePolicy(1, { featureSpecHash: "0000000000000000" }), DEFAULT_CATALOGUE, spec),
+      ),
+    ).toBe("spec_mismatch");
   });
 
   test("with other actions, even of the same number", () => {
     const renamed = DEFAULT_ACTION_IDS.map((id) => (id === "gift" ? "gift_v2" : id));
-    expect(reasonOf(() => createDecisionEngine(qtablePolicy(1, { actions: renamed }), DEFAULT_CATALOGUE, spec))).toBe("action_mismatch");
-    expect(reasonOf(() => createDecisionEngine(qtablePolicy(1), DEFAULT_CATALOGUE.slice(0, 5), spec))).toBe("action_mismatch");
+    expect(reasonOf(() => createDecisionEngine(qtablePolicy(1, { actions: renamed }), DEFAULT_CATALOGUE, spec))).toBe(
+      "action_mismatch",
+    );
+    expect(reasonOf(() => createDecisionEngine(qtablePolicy(1), DEFAULT_CATALOGUE.slice(0, 5), spec))).toBe(
+      "action_mismatch",
+    );
   });
 
   test("whose model has the wrong shape", () => {
-    expect(reasonOf(() => createDecisionEngine(qtablePolicy(1, {}, spec.stateCount - 1), DEFAULT_CATALOGUE, spec))).toBe("shape_mismatch");
+    expect(
+      reasonOf(() => createDecisionEngine(qtablePolicy(1, {}, spec.stateCount - 1), DEFAULT_CATALOGUE, spec)),
+    ).toBe("shape_mismatch");
     const narrow: Policy = {
       meta: makeMeta(),
       model: {
         algorithm: "dqn",
-        layers: [{ inputs: spec.width - 1, outputs: 7, kernel: new Float32Array((spec.width - 1) * 7), bias: new Float32Array(7) }],
+        layers: [
+          {
+            inputs: spec.width - 1,
+            outputs: 7,
+            kernel: new Float32Array((spec.width - 1) * 7),
+            bias: new Float32Array(7),
+          },
+        ],
       },
     };
     expect(reasonOf(() => createDecisionEngine(narrow, DEFAULT_CATALOGUE, spec))).toBe("shape_mismatch");
   });
 
   test("and accepts one that fits", () => {
-    for (const [, policy] of POLICIES) expect(reasonOf(() => createDecisionEngine(policy, DEFAULT_CATALOGUE, spec))).toBe("no error");
+    for (const [, policy] of POLICIES)
+      expect(reasonOf(() => createDecisionEngine(policy, DEFAULT_CATALOGUE, spec))).toBe("no error");
   });
 });

@@ -1,11 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { uniformFromString } from "../../shared/hash.ts";
-import { actionProbabilities, choose, decisionUniform, greedyAction, UNIFORM_EXPLORATION } from "../../shared/policy/explore.ts";
+import {
+  actionProbabilities,
+  choose,
+  decisionUniform,
+  greedyAction,
+  UNIFORM_EXPLORATION,
+} from "../../shared/policy/explore.ts";
 import type { Exploration } from "../../shared/policy/types.ts";
 import { explorationArb, qAndMaskArb } from "./helpers.ts";
 
-const uArb = fc.oneof(fc.constantFrom(0, 0.5, 1 - 2 ** -53), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }));
+const uArb = fc.oneof(
+  fc.constantFrom(0, 0.5, 1 - 2 ** -53),
+  fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+);
 const count = (mask: ArrayLike<number>) => Array.from(mask).filter(Boolean).length;
 
 describe("actionProbabilities", () => {
@@ -163,7 +172,13 @@ describe("choose", () => {
         // Something else runs in between with a shared scratch buffer; the replay must not notice.
         const scratch = new Float64Array(Math.max(q.length, other.q.length));
         choose(other.q, other.eligible, decisionUniform(`${id}x`), exploration, scratch.subarray(0, other.q.length));
-        const again = choose(Float64Array.from(q), Uint8Array.from(eligible), decisionUniform(id), exploration, scratch.subarray(0, q.length));
+        const again = choose(
+          Float64Array.from(q),
+          Uint8Array.from(eligible),
+          decisionUniform(id),
+          exploration,
+          scratch.subarray(0, q.length),
+        );
         expect(again).toEqual(first);
       }),
       { numRuns: 300 },

@@ -90,7 +90,10 @@ describe("encodeFeatures", () => {
   });
 
   test("one-hot positions follow the spec order", () => {
-    const v = encodeFeatures(spec, ctx({ device: "tablet", country: "DE", page: "cart", referrer: "email", lastPromotion: "gift" }));
+    const v = encodeFeatures(
+      spec,
+      ctx({ device: "tablet", country: "DE", page: "cart", referrer: "email", lastPromotion: "gift" }),
+    );
     const hot = [...v.keys()].filter((i) => v[i] === 1 && spec.slotNames[i]!.includes("="));
     expect(hot.map((i) => spec.slotNames[i])).toEqual([
       "device=tablet",
@@ -103,7 +106,10 @@ describe("encodeFeatures", () => {
   });
 
   test("unknown or unlisted categories fall in the 'other' slot", () => {
-    const v = encodeFeatures(spec, ctx({ device: "other", country: "ZZ", page: "other", referrer: "other", lastPromotion: "retired-promo" }));
+    const v = encodeFeatures(
+      spec,
+      ctx({ device: "other", country: "ZZ", page: "other", referrer: "other", lastPromotion: "retired-promo" }),
+    );
     for (const field of ["device", "country", "page", "referrer", "lastPromotion"]) {
       expect(v[slot(`${field}=other`)], field).toBe(1);
     }
@@ -139,7 +145,10 @@ describe("encodeFeatures", () => {
   test("hours and weekdays are cyclic: 23h sits next to 0h", () => {
     const at = (overrides: Partial<Context>) => {
       const v = encodeFeatures(spec, ctx(overrides));
-      return { hour: [v[slot("localHour:sin")]!, v[slot("localHour:cos")]!], day: [v[slot("weekday:sin")]!, v[slot("weekday:cos")]!] };
+      return {
+        hour: [v[slot("localHour:sin")]!, v[slot("localHour:cos")]!],
+        day: [v[slot("weekday:sin")]!, v[slot("weekday:cos")]!],
+      };
     };
     const dist = (a: number[], b: number[]) => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!);
     const h0 = at({ localHour: 0 }).hour;
@@ -298,7 +307,12 @@ describe("feature spec hash", () => {
   const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
   const reverseKeys = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(reverseKeys);
-    if (x && typeof x === "object") return Object.fromEntries(Object.entries(x).reverse().map(([k, v]) => [k, reverseKeys(v)]));
+    if (x && typeof x === "object")
+      return Object.fromEntries(
+        Object.entries(x)
+          .reverse()
+          .map(([k, v]) => [k, reverseKeys(v)]),
+      );
     return x;
   };
 
@@ -329,7 +343,10 @@ describe("feature spec hash", () => {
       variants.push([`${f.field}.type`, withField(i, (x) => (x.type = x.type === "cyclic" ? "number" : "cyclic"))]);
       if (f.type === "category") {
         variants.push([`${f.field}.values`, withField(i, (x) => (x.values = [...(x.values as string[]), "extra"]))]);
-        variants.push([`${f.field}.values order`, withField(i, (x) => (x.values = [...(x.values as string[])].reverse()))]);
+        variants.push([
+          `${f.field}.values order`,
+          withField(i, (x) => (x.values = [...(x.values as string[])].reverse())),
+        ]);
         variants.push([
           `${f.field}.stateGroups`,
           withField(i, (x) => (x.stateGroups = x.stateGroups ? (x.stateGroups as string[][]).slice(1) : [["x"]])),
@@ -337,9 +354,13 @@ describe("feature spec hash", () => {
       }
       if (f.type === "number") {
         variants.push([`${f.field}.scale`, withField(i, (x) => (x.scale = (x.scale as number) + 1))]);
-        variants.push([`${f.field}.transform`, withField(i, (x) => (x.transform = x.transform === "log1p" ? "linear" : "log1p"))]);
+        variants.push([
+          `${f.field}.transform`,
+          withField(i, (x) => (x.transform = x.transform === "log1p" ? "linear" : "log1p")),
+        ]);
       }
-      if (f.type === "cyclic") variants.push([`${f.field}.period`, withField(i, (x) => (x.period = (x.period as number) * 2))]);
+      if (f.type === "cyclic")
+        variants.push([`${f.field}.period`, withField(i, (x) => (x.period = (x.period as number) * 2))]);
       if (f.type !== "category") {
         variants.push([
           `${f.field}.stateEdges`,

@@ -20,7 +20,6 @@ import { bytesOf, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.
 const PREFIX = 16;
 const align4 = (n: number) => (n + 3) & ~3;
 
-
 function expectReason(bytes: Uint8Array, reason: PolicyFormatErrorCause, expect_: DecodeExpectations = {}) {
   let caught: unknown;
   try {
@@ -38,7 +37,10 @@ function expectReason(bytes: Uint8Array, reason: PolicyFormatErrorCause, expect_
 function split(bytes: Uint8Array): { header: Record<string, unknown>; body: Uint8Array } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(8, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX, PREFIX + headerLength))) as Record<string, unknown>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX, PREFIX + headerLength))) as Record<
+    string,
+    unknown
+  >;
   return { header, body: bytes.slice(align4(PREFIX + headerLength), bytes.length - 4) };
 }
 
@@ -92,7 +94,9 @@ describe("policy format round trip", () => {
       expect(decoded.model.stateCount).toBe(policy.model.stateCount);
     }
     if (policy.model.algorithm === "dqn" && decoded.model.algorithm === "dqn") {
-      expect(decoded.model.layers.map((l) => [l.inputs, l.outputs])).toEqual(policy.model.layers.map((l) => [l.inputs, l.outputs]));
+      expect(decoded.model.layers.map((l) => [l.inputs, l.outputs])).toEqual(
+        policy.model.layers.map((l) => [l.inputs, l.outputs]),
+      );
     }
     const before = tensors(policy);
     const after = tensors(decoded);
@@ -146,7 +150,12 @@ describe("policy format round trip", () => {
           const actions = sizes.at(-1)!;
           const layers: DenseLayer[] = [];
           for (let i = 0; i + 1 < sizes.length; i++) {
-            layers.push({ inputs: sizes[i]!, outputs: sizes[i + 1]!, kernel: take(sizes[i]! * sizes[i + 1]!), bias: take(sizes[i + 1]!) });
+            layers.push({
+              inputs: sizes[i]!,
+              outputs: sizes[i + 1]!,
+              kernel: take(sizes[i]! * sizes[i + 1]!),
+              bias: take(sizes[i + 1]!),
+            });
           }
           const policy: Policy = {
             meta: makeMeta({ actions: Array.from({ length: actions }, (_, i) => `a${i}`), training: null }),
@@ -245,15 +254,25 @@ describe("policy format round trip", () => {
 describe("quantizeInt8", () => {
   test("maps the largest magnitude to ±127 and keeps every value within scale/2", () => {
     fc.assert(
-      fc.property(fc.float32Array({ minLength: 1, maxLength: 64, noNaN: true, noDefaultInfinity: true, min: Math.fround(-1e30), max: Math.fround(1e30) }), (data) => {
-        const { values, scale } = quantizeInt8(data);
-        expect(scale).toBeGreaterThan(0);
-        const maxAbs = Math.max(...[...data].map(Math.abs));
-        if (maxAbs > 0) expect(Math.max(...[...values].map(Math.abs))).toBe(127);
-        for (let i = 0; i < data.length; i++) {
-          expect(Math.abs(values[i]! * scale - data[i]!)).toBeLessThanOrEqual(scale / 2 + Math.abs(data[i]!) * 1e-12);
-        }
-      }),
+      fc.property(
+        fc.float32Array({
+          minLength: 1,
+          maxLength: 64,
+          noNaN: true,
+          noDefaultInfinity: true,
+          min: Math.fround(-1e30),
+          max: Math.fround(1e30),
+        }),
+        (data) => {
+          const { values, scale } = quantizeInt8(data);
+          expect(scale).toBeGreaterThan(0);
+          const maxAbs = Math.max(...[...data].map(Math.abs));
+          if (maxAbs > 0) expect(Math.max(...[...values].map(Math.abs))).toBe(127);
+          for (let i = 0; i < data.length; i++) {
+            expect(Math.abs(values[i]! * scale - data[i]!)).toBeLessThanOrEqual(scale / 2 + Math.abs(data[i]!) * 1e-12);
+          }
+        },
+      ),
     );
   });
 
@@ -272,15 +291,23 @@ describe("policy format corruption", () => {
   const small = encodePolicy(qtablePolicy(2, {}, 4));
 
   test("a cut anywhere is 'truncated' (every cut point of a small policy)", () => {
-    for (let cut = 0; cut < small.length; cut++) expect(reasonOf(() => decodePolicy(small.subarray(0, cut))), `cut ${cut}`).toBe("truncated");
+    for (let cut = 0; cut < small.length; cut++)
+      expect(
+        reasonOf(() => decodePolicy(small.subarray(0, cut))),
+        `cut ${cut}`,
+      ).toBe("truncated");
   });
 
   test("a cut anywhere is 'truncated' (property over cut points)", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...samples), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), ([, bytes], at) => {
-        const cut = Math.floor(at * bytes.length);
-        expect(reasonOf(() => decodePolicy(bytes.slice(0, cut)))).toBe("truncated");
-      }),
+      fc.property(
+        fc.constantFrom(...samples),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        ([, bytes], at) => {
+          const cut = Math.floor(at * bytes.length);
+          expect(reasonOf(() => decodePolicy(bytes.slice(0, cut)))).toBe("truncated");
+        },
+      ),
     );
   });
 
@@ -428,7 +455,11 @@ describe("policy format: well-checksummed but inconsistent files (writer bugs)",
       ["int8 without scale", (h) => Object.assign((h.tensors as object[])[0]!, { dtype: "int8" })],
       ["unknown dtype", (h) => Object.assign((h.tensors as object[])[0]!, { dtype: "float64" })],
     ];
-    for (const [what, edit] of edits) expect(reasonOf(() => decodePolicy(rewriteHeader(qt, edit))), what).toBe("bad_header");
+    for (const [what, edit] of edits)
+      expect(
+        reasonOf(() => decodePolicy(rewriteHeader(qt, edit))),
+        what,
+      ).toBe("bad_header");
   });
 
   test("a header length that runs past the end is a bad_header", () => {
@@ -455,7 +486,10 @@ describe("policy format: well-checksummed but inconsistent files (writer bugs)",
       const { header } = split(bytes);
       edit(header);
       // Keep the file self-consistent in length where the edit removed tensors, so that the shape check is what fires.
-      expect(reasonOf(() => decodePolicy(assemble(JSON.stringify(header), body))), what).toBe("shape_mismatch");
+      expect(
+        reasonOf(() => decodePolicy(assemble(JSON.stringify(header), body))),
+        what,
+      ).toBe("shape_mismatch");
     }
   });
 

@@ -5,7 +5,7 @@ import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../.
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { PolicyFormatError, type PolicyFormatErrorCause } from "../../shared/policy/format.ts";
 import type { DenseLayer, Exploration, Policy, PolicyMeta } from "../../shared/policy/types.ts";
-import { createRng } from "../../trainer/rng.ts";
+import { createRng } from "../../shared/rng.ts";
 
 export const DAY_MS = 86_400_000;
 
@@ -30,7 +30,9 @@ export const contextArb: fc.Arbitrary<Context> = fc.record({
   purchases: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.nat()),
   daysSinceLastPurchase: fc.option(nonNegative(Number.MAX_VALUE), { nil: null }),
   promosSeen7d: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.nat()),
-  lastPromotion: fc.option(fc.oneof(fc.constantFrom(...DEFAULT_ACTION_IDS), fc.string({ maxLength: 64 })), { nil: null }),
+  lastPromotion: fc.option(fc.oneof(fc.constantFrom(...DEFAULT_ACTION_IDS), fc.string({ maxLength: 64 })), {
+    nil: null,
+  }),
 });
 
 export const BASE_CONTEXT: Context = {
@@ -75,7 +77,11 @@ export function makeMeta(overrides: Partial<PolicyMeta> = {}): PolicyMeta {
   };
 }
 
-export function qtablePolicy(seed = 1, meta: Partial<PolicyMeta> = {}, stateCount = DEFAULT_COMPILED_SPEC.stateCount): Policy {
+export function qtablePolicy(
+  seed = 1,
+  meta: Partial<PolicyMeta> = {},
+  stateCount = DEFAULT_COMPILED_SPEC.stateCount,
+): Policy {
   const m = makeMeta(meta);
   return {
     meta: m,
@@ -90,7 +96,12 @@ export function dqnLayers(sizes: readonly number[], seed = 1): DenseLayer[] {
   for (let i = 0; i + 1 < sizes.length; i++) {
     const inputs = sizes[i]!;
     const outputs = sizes[i + 1]!;
-    layers.push({ inputs, outputs, kernel: randomFloat32(inputs * outputs, random, 0.5), bias: randomFloat32(outputs, random, 0.1) });
+    layers.push({
+      inputs,
+      outputs,
+      kernel: randomFloat32(inputs * outputs, random, 0.5),
+      bias: randomFloat32(outputs, random, 0.1),
+    });
   }
   return layers;
 }

@@ -76,7 +76,12 @@ describe("dqn inference", () => {
   });
 
   test("denseForward with and without ReLU", () => {
-    const layer: DenseLayer = { inputs: 2, outputs: 2, kernel: Float32Array.of(1, 2, 3, 4), bias: Float32Array.of(-10, 1) };
+    const layer: DenseLayer = {
+      inputs: 2,
+      outputs: 2,
+      kernel: Float32Array.of(1, 2, 3, 4),
+      bias: Float32Array.of(-10, 1),
+    };
     const out = new Float32Array(2).fill(99); // stale content must not leak in
     denseForward(layer, Float32Array.of(1, 2), out, false);
     expect([...out]).toEqual([1 + 6 - 10, 2 + 8 + 1]);
@@ -126,7 +131,8 @@ describe("qtable inference", () => {
   const noFeatures = new Float32Array(0);
 
   test("returns the row of the state key", () => {
-    for (let key = 0; key < stateCount; key++) expect([...q(noFeatures, key)]).toEqual([key * 10, key * 10 + 1, key * 10 + 2]);
+    for (let key = 0; key < stateCount; key++)
+      expect([...q(noFeatures, key)]).toEqual([key * 10, key * 10 + 1, key * 10 + 2]);
   });
 
   test("ignores the features", () => {

@@ -53,16 +53,25 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
     const decisionId = unique("d");
     const conversion: OutcomeRow = { decisionId, ts: 1, kind: "conversion", value: 42.5, eventKey: "order-1" };
     await db().insert(outcomes).values(conversion);
-    await db().insert(outcomes).values({ ...conversion, ts: 2, value: 99 }).onConflictDoNothing(); // a retried report
-    await db().insert(outcomes).values({ ...conversion, eventKey: "order-2" }); // another order
-    await db().insert(outcomes).values({ ...conversion, kind: "refund", value: 10 }); // same order, other kind
+    await db()
+      .insert(outcomes)
+      .values({ ...conversion, ts: 2, value: 99 })
+      .onConflictDoNothing(); // a retried report
+    await db()
+      .insert(outcomes)
+      .values({ ...conversion, eventKey: "order-2" }); // another order
+    await db()
+      .insert(outcomes)
+      .values({ ...conversion, kind: "refund", value: 10 }); // same order, other kind
     await db().insert(outcomes).values({ decisionId, ts: 3, kind: "click", value: 0, eventKey: "" });
     const rows = await db().select().from(outcomes).where(eq(outcomes.decisionId, decisionId));
     expect(rows).toHaveLength(4);
     const [first] = await db()
       .select()
       .from(outcomes)
-      .where(and(eq(outcomes.decisionId, decisionId), eq(outcomes.kind, "conversion"), eq(outcomes.eventKey, "order-1")));
+      .where(
+        and(eq(outcomes.decisionId, decisionId), eq(outcomes.kind, "conversion"), eq(outcomes.eventKey, "order-1")),
+      );
     expect(first).toEqual(conversion);
   });
 

@@ -126,11 +126,16 @@ describe("purchases", () => {
 });
 
 describe("visitor memory as a whole", () => {
-  type Event = { dt: number; kind: "view" } | { dt: number; kind: "exposure"; id: string } | { dt: number; kind: "purchase" };
+  type Event =
+    { dt: number; kind: "view" } | { dt: number; kind: "exposure"; id: string } | { dt: number; kind: "purchase" };
   const eventArb: fc.Arbitrary<Event> = fc.oneof(
     fc.record({ dt: fc.integer({ min: 0, max: 3 * DAY_MS }), kind: fc.constant("view" as const) }),
     fc.record({ dt: fc.integer({ min: 0, max: 90 * MIN }), kind: fc.constant("view" as const) }),
-    fc.record({ dt: fc.integer({ min: 0, max: 2 * DAY_MS }), kind: fc.constant("exposure" as const), id: fc.constantFrom(...DEFAULT_ACTION_IDS) }),
+    fc.record({
+      dt: fc.integer({ min: 0, max: 2 * DAY_MS }),
+      kind: fc.constant("exposure" as const),
+      id: fc.constantFrom(...DEFAULT_ACTION_IDS),
+    }),
     fc.record({ dt: fc.integer({ min: 0, max: 5 * DAY_MS }), kind: fc.constant("purchase" as const) }),
   );
 

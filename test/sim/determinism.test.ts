@@ -34,7 +34,8 @@ describe("simulateTraffic determinism", () => {
         });
     expect(first(pct20)).toEqual(first(none));
     // The page views both visitors have in common are the same page views, whatever was shown before.
-    const common = (run: typeof none) => new Map(run.steps.map((s) => [s.decision.id, [s.decision.ts, s.context.page, s.context.cartValue]]));
+    const common = (run: typeof none) =>
+      new Map(run.steps.map((s) => [s.decision.id, [s.decision.ts, s.context.page, s.context.cartValue]]));
     const a = common(none);
     let shared = 0;
     for (const [id, view] of common(pct20)) {

@@ -8,7 +8,13 @@ import { driveWorker, USER_AGENTS } from "../../trainer/sim/drive.ts";
  * request shapes and failure counting can be checked without a running Worker.
  */
 function fakeWorker() {
-  const seen = { decides: 0, outcomes: 0, cookieCounts: [] as number[], userAgents: new Set<string>(), bodies: [] as unknown[] };
+  const seen = {
+    decides: 0,
+    outcomes: 0,
+    cookieCounts: [] as number[],
+    userAgents: new Set<string>(),
+    bodies: [] as unknown[],
+  };
   const fetchImpl: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
     const headers = new Headers(init?.headers);
@@ -21,9 +27,18 @@ function fakeWorker() {
       seen.cookieCounts.push(views);
       const context = body.context as { cartValue: number };
       const promotion = context.cartValue >= 30 ? "bundle" : "none";
-      return new Response(JSON.stringify({ decisionId: `d${seen.decides}`, promotion: { id: promotion }, propensity: 1, policyVersion: "fake", explored: false }), {
-        headers: { "content-type": "application/json", "set-cookie": `pv=${views + 1}; Path=/; HttpOnly` },
-      });
+      return new Response(
+        JSON.stringify({
+          decisionId: `d${seen.decides}`,
+          promotion: { id: promotion },
+          propensity: 1,
+          policyVersion: "fake",
+          explored: false,
+        }),
+        {
+          headers: { "content-type": "application/json", "set-cookie": `pv=${views + 1}; Path=/; HttpOnly` },
+        },
+      );
     }
     seen.outcomes++;
     if (seen.outcomes % 10 === 0) return new Response("no", { status: 503 });
@@ -37,7 +52,13 @@ function fakeWorker() {
 describe("driveWorker", () => {
   test("walks simulated visitors through the Worker's routes, with a cookie jar per visitor", async () => {
     const { fetchImpl, seen } = fakeWorker();
-    const report = await driveWorker({ target: "http://worker.test", seed: 4, visitors: 300, concurrency: 8, fetch: fetchImpl });
+    const report = await driveWorker({
+      target: "http://worker.test",
+      seed: 4,
+      visitors: 300,
+      concurrency: 8,
+      fetch: fetchImpl,
+    });
 
     expect(report.decisions).toBe(seen.decides);
     expect(report.decisions).toBeGreaterThan(300);
@@ -46,7 +67,15 @@ describe("driveWorker", () => {
     expect(Math.max(...seen.cookieCounts)).toBeGreaterThan(2);
     expect([...seen.userAgents].every((ua) => Object.values(USER_AGENTS).includes(ua))).toBe(true);
     const context = (seen.bodies[0] as { context: Record<string, unknown> }).context;
-    expect(Object.keys(context).sort()).toEqual(["cartValue", "country", "device", "localHour", "page", "referrer", "weekday"]);
+    expect(Object.keys(context).sort()).toEqual([
+      "cartValue",
+      "country",
+      "device",
+      "localHour",
+      "page",
+      "referrer",
+      "weekday",
+    ]);
 
     expect(report.failures.outcome).toBe(Math.floor(seen.outcomes / 10));
     expect(report.failures.byStatus["503"]).toBe(report.failures.outcome);
@@ -60,7 +89,13 @@ describe("driveWorker", () => {
     const refuse: typeof fetch = async () => {
       throw new TypeError("fetch failed");
     };
-    const report = await driveWorker({ target: "http://127.0.0.1:1", seed: 1, visitors: 5, fetch: refuse, model: DEFAULT_SIM_MODEL });
+    const report = await driveWorker({
+      target: "http://127.0.0.1:1",
+      seed: 1,
+      visitors: 5,
+      fetch: refuse,
+      model: DEFAULT_SIM_MODEL,
+    });
     expect(report.decisions).toBe(0);
     expect(report.failures).toMatchObject({ decide: 5, byStatus: { network: 5 } });
   });

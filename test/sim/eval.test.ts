@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { DEFAULT_COMPILED_SPEC as spec } from "../../shared/features.ts";
 import { fixedChooser, uniformChooser } from "../../trainer/sim/chooser.ts";
-import { evalRowsOf, logRowsOf, readEvalJsonl, scoreOnEvalSet, writeEvalJsonl, writeLogsJsonl } from "../../trainer/sim/export.ts";
+import {
+  evalRowsOf,
+  logRowsOf,
+  readEvalJsonl,
+  scoreOnEvalSet,
+  writeEvalJsonl,
+  writeLogsJsonl,
+} from "../../trainer/sim/write-exports.ts";
 import { DEFAULT_SIM_MODEL } from "../../trainer/sim/model.ts";
 import { myopicOracleChooser, solveLatentMdp } from "../../trainer/sim/oracle.ts";
 import { simulateTraffic } from "../../trainer/sim/simulate.ts";
@@ -23,7 +30,10 @@ describe("evaluation set", () => {
     // one-step reward value iteration gives in closed form (γ = 0).
     const arrivals = rows.filter((r) => r.context.visits === 1 && r.context.lastPromotion === null);
     for (const id of ["none", "pct10", "bundle"]) {
-      const analytic = solveLatentMdp({ gamma: 0, rule: { kind: "fixed", action: catalogue.findIndex((p) => p.id === id) } }).valuePerVisitor;
+      const analytic = solveLatentMdp({
+        gamma: 0,
+        rule: { kind: "fixed", action: catalogue.findIndex((p) => p.id === id) },
+      }).valuePerVisitor;
       const score = scoreOnEvalSet(fixedChooser(id, catalogue), arrivals);
       expect(Math.abs(score.value - analytic)).toBeLessThan(4 * score.standardError);
     }
@@ -31,7 +41,8 @@ describe("evaluation set", () => {
 
   test("is exact: a policy's score is the mean expected reward of what it picks, free of outcome noise", () => {
     const score = scoreOnEvalSet(fixedChooser("pct10", catalogue), rows);
-    const byHand = rows.reduce((a, r) => a + r.expectedReward[r.eligible.includes("pct10") ? "pct10" : "none"]!, 0) / rows.length;
+    const byHand =
+      rows.reduce((a, r) => a + r.expectedReward[r.eligible.includes("pct10") ? "pct10" : "none"]!, 0) / rows.length;
     expect(score.value).toBeCloseTo(byHand, 10);
     expect(score.actionShare.pct10).toBe(1);
   });
@@ -46,7 +57,8 @@ describe("evaluation set", () => {
 
   test("the myopic oracle has the best one-step score there is", () => {
     const best = scoreOnEvalSet(myopicOracleChooser(model), rows).value;
-    for (const p of catalogue) expect(scoreOnEvalSet(fixedChooser(p.id, catalogue), rows).value).toBeLessThanOrEqual(best + 1e-12);
+    for (const p of catalogue)
+      expect(scoreOnEvalSet(fixedChooser(p.id, catalogue), rows).value).toBeLessThanOrEqual(best + 1e-12);
   });
 
   test("round-trips through JSONL", async () => {
@@ -56,6 +68,9 @@ describe("evaluation set", () => {
     expect(await writeLogsJsonl(logPath, logRowsOf(run).slice(0, 500))).toBe(500);
     const back = await readEvalJsonl(evalPath);
     expect(back).toEqual(rows.slice(0, 500));
-    expect(scoreOnEvalSet(fixedChooser("gift", catalogue), back).value).toBeCloseTo(scoreOnEvalSet(fixedChooser("gift", catalogue), rows.slice(0, 500)).value, 12);
+    expect(scoreOnEvalSet(fixedChooser("gift", catalogue), back).value).toBeCloseTo(
+      scoreOnEvalSet(fixedChooser("gift", catalogue), rows.slice(0, 500)).value,
+      12,
+    );
   });
 });

@@ -3,9 +3,9 @@ import { eligibleMask } from "../../shared/catalogue.ts";
 import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC as spec, encodeFeatures, stateKey } from "../../shared/features.ts";
 import type { Policy } from "../../shared/policy/types.ts";
-import { rewardOf } from "../../trainer/reward.ts";
+import { rewardOf } from "../../trainer/data/reward.ts";
 import { policyChooser, uniformChooser, type Chooser } from "../../trainer/sim/chooser.ts";
-import { logRowsOf } from "../../trainer/sim/export.ts";
+import { logRowsOf } from "../../trainer/sim/write-exports.ts";
 import { DEFAULT_SIM_MODEL } from "../../trainer/sim/model.ts";
 import { MAX_OUTCOME_DELAY_MS, simulateTraffic } from "../../trainer/sim/simulate.ts";
 
@@ -55,7 +55,13 @@ describe("logged rows", () => {
       expect(eligible).toEqual(ids.filter((_, i) => mask[i]));
       expect(eligible).toContain(row.action);
       // The logged propensity is the chooser's probability of the logged action, under the mask.
-      const p = chooser.probabilities({ decisionId: row.id, context, exposures: step.exposures, eligible: mask, latent: step.latent });
+      const p = chooser.probabilities({
+        decisionId: row.id,
+        context,
+        exposures: step.exposures,
+        eligible: mask,
+        latent: step.latent,
+      });
       expect(row.propensity).toBeCloseTo(p[ids.indexOf(row.action)]!, 12);
       for (let i = 0; i < ids.length; i++) if (!mask[i]) expect(p[i]).toBe(0);
 
@@ -65,7 +71,12 @@ describe("logged rows", () => {
         expect(outcome.ts - row.ts).toBeGreaterThan(0);
         expect(outcome.ts - row.ts).toBeLessThanOrEqual(MAX_OUTCOME_DELAY_MS);
       }
-      const fromRows = rewardOf(step.outcomes.map((o) => ({ kind: o.kind, value: o.value ?? 0 })), ids.indexOf(row.action), catalogue, model.reward);
+      const fromRows = rewardOf(
+        step.outcomes.map((o) => ({ kind: o.kind, value: o.value ?? 0 })),
+        ids.indexOf(row.action),
+        catalogue,
+        model.reward,
+      );
       expect(fromRows).toBeCloseTo(step.reward, 12);
     }
   });

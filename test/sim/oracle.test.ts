@@ -14,15 +14,25 @@ describe("value iteration", () => {
   test("the plan's value bounds every other rule's, exactly", () => {
     const plan = solveLatentMdp();
     const rules = [{ kind: "myopic" } as const, ...catalogue.map((_, action) => ({ kind: "fixed", action }) as const)];
-    for (const rule of rules) expect(solveLatentMdp({ rule }).valuePerVisitor).toBeLessThanOrEqual(plan.valuePerVisitor + 1e-9);
+    for (const rule of rules)
+      expect(solveLatentMdp({ rule }).valuePerVisitor).toBeLessThanOrEqual(plan.valuePerVisitor + 1e-9);
   });
 
   test("its analytic value of a policy is what the simulator realises (the dynamics agree)", () => {
     // "none" never meets an exposure cap, so the relaxed solution is exact for it.
     const analytic = solveLatentMdp({ rule: { kind: "fixed", action: 0 } }).valuePerVisitor;
-    const values = [11, 12, 13, 14].flatMap(
-      (seed) => simulateTraffic({ seed, visitors: 10_000, policy: fixedChooser("none", catalogue), record: false, maxSteps: 1000 }).visitors,
-    ).map((v) => v.discountedValue);
+    const values = [11, 12, 13, 14]
+      .flatMap(
+        (seed) =>
+          simulateTraffic({
+            seed,
+            visitors: 10_000,
+            policy: fixedChooser("none", catalogue),
+            record: false,
+            maxSteps: 1000,
+          }).visitors,
+      )
+      .map((v) => v.discountedValue);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1));
     expect(Math.abs(mean - analytic)).toBeLessThan(4 * (sd / Math.sqrt(values.length)));

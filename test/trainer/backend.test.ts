@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, test } from "vitest";
-import { BackendUnavailableError, parseBackendChoice, selectBackend } from "../../trainer/backend.ts";
+import { BackendUnavailableError, parseBackendChoice, selectBackend } from "../../trainer/runtime/backend.ts";
 
 // Neither native package is installed here (their install downloads libtensorflow), so the chooser
 // must fall back to wasm, which ships in node_modules with its binaries.
@@ -28,8 +28,12 @@ describe("selectBackend", () => {
   });
 
   test("a native package that is missing reads as not installed", async () => {
-    const missing = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node-gpu' imported from x"), { code: "ERR_MODULE_NOT_FOUND" });
-    const missingNode = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from x"), { code: "ERR_MODULE_NOT_FOUND" });
+    const missing = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node-gpu' imported from x"), {
+      code: "ERR_MODULE_NOT_FOUND",
+    });
+    const missingNode = Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node' imported from x"), {
+      code: "ERR_MODULE_NOT_FOUND",
+    });
     const warnings: string[] = [];
     await selectBackend({
       warn: (line) => warnings.push(line),

@@ -3,10 +3,10 @@ import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE, promotionCost } from "../../shar
 import type { Context } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../shared/features.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import { buildDataset, type BuildDatasetOptions } from "../../trainer/build-dataset.ts";
-import type { Dataset, Step } from "../../trainer/dataset.ts";
-import { DEFAULT_ENCODER } from "../../trainer/encoders.ts";
-import { DEFAULT_REWARD_SPEC } from "../../trainer/reward.ts";
+import { buildDataset, type BuildDatasetOptions } from "../../trainer/data/build-dataset.ts";
+import type { Dataset, Step } from "../../trainer/data/dataset.ts";
+import { DEFAULT_ENCODER } from "../../trainer/data/encoders.ts";
+import { DEFAULT_REWARD_SPEC } from "../../trainer/data/reward.ts";
 import { CART_CONTEXT, DAY, HOUR, decisionRow, outcomeRow } from "./support/log-rows.ts";
 
 const NOW = Date.UTC(2026, 0, 31);
@@ -14,7 +14,14 @@ const OPTIONS: BuildDatasetOptions = { catalogue: DEFAULT_CATALOGUE, reward: DEF
 const spec = DEFAULT_REWARD_SPEC;
 const catalogueEntry = (id: string) => DEFAULT_CATALOGUE.find((p) => p.id === id)!;
 
-const HOME_CONTEXT: Context = { ...CART_CONTEXT, device: "desktop", page: "home", cartValue: 0, visits: 3, daysSinceLastVisit: 2 };
+const HOME_CONTEXT: Context = {
+  ...CART_CONTEXT,
+  device: "desktop",
+  page: "home",
+  cartValue: 0,
+  visits: 3,
+  daysSinceLastVisit: 2,
+};
 
 const a1 = decisionRow({ id: "a1", ts: NOW - 20 * DAY, action: "pct10" });
 const a2 = decisionRow({ id: "a2", ts: a1.ts + HOUR, action: "fixed5" });
@@ -22,20 +29,45 @@ const a3 = decisionRow({ id: "a3", ts: a2.ts + 8 * DAY, action: "fixed5" });
 const b1 = decisionRow({ id: "b1", visitorHash: "visitor-b", ts: NOW - 8 * DAY });
 const b2 = decisionRow({ id: "b2", visitorHash: "visitor-b", ts: NOW - 2 * DAY });
 const c1 = decisionRow({ id: "c1", visitorHash: "visitor-c", ts: NOW - 15 * DAY });
-const c2 = decisionRow({ id: "c2", visitorHash: "visitor-c", ts: c1.ts + HOUR, featureSpecHash: "old-spec", context: "{not json" });
+const c2 = decisionRow({
+  id: "c2",
+  visitorHash: "visitor-c",
+  ts: c1.ts + HOUR,
+  featureSpecHash: "old-spec",
+  context: "{not json",
+});
 const d1 = decisionRow(
-  { id: "d1", visitorHash: "visitor-d", ts: NOW - 10 * DAY, featureSpecHash: "old-spec", features: "[1,2,3]", stateKey: 9999 },
+  {
+    id: "d1",
+    visitorHash: "visitor-d",
+    ts: NOW - 10 * DAY,
+    featureSpecHash: "old-spec",
+    features: "[1,2,3]",
+    stateKey: 9999,
+  },
   HOME_CONTEXT,
 );
 const storedFeatures = new Array<number>(DEFAULT_ENCODER.width).fill(0.5);
-const e1 = decisionRow({ id: "e1", visitorHash: "visitor-e", ts: NOW - 10 * DAY, features: JSON.stringify(storedFeatures), stateKey: 3 });
+const e1 = decisionRow({
+  id: "e1",
+  visitorHash: "visitor-e",
+  ts: NOW - 10 * DAY,
+  features: JSON.stringify(storedFeatures),
+  stateKey: 3,
+});
 
 /** One row per reason a decision cannot be used. */
 const unusable: Record<string, DecisionRow[]> = {
   "decision:duplicate-id": [decisionRow({ id: "a1", ts: NOW - 19 * DAY, action: "gift" })],
   "decision:bad-context-json": [c2],
   "decision:context-invalid": [
-    decisionRow({ id: "x-schema", visitorHash: "x", ts: NOW - 9 * DAY, featureSpecHash: "old-spec", context: '{"device":"toaster"}' }),
+    decisionRow({
+      id: "x-schema",
+      visitorHash: "x",
+      ts: NOW - 9 * DAY,
+      featureSpecHash: "old-spec",
+      context: '{"device":"toaster"}',
+    }),
   ],
   "decision:unknown-action": [decisionRow({ id: "x-action", visitorHash: "x", ts: NOW - 9 * DAY, action: "pct99" })],
   "decision:propensity-out-of-range": [
@@ -48,7 +80,9 @@ const unusable: Record<string, DecisionRow[]> = {
   "decision:unknown-eligible-action": [
     decisionRow({ id: "x-unel", visitorHash: "x", ts: NOW - 9 * DAY, eligible: '["none","pct10","retired"]' }),
   ],
-  "decision:bad-stored-features": [decisionRow({ id: "x-feat", visitorHash: "x", ts: NOW - 9 * DAY, features: "[1,2]" })],
+  "decision:bad-stored-features": [
+    decisionRow({ id: "x-feat", visitorHash: "x", ts: NOW - 9 * DAY, features: "[1,2]" }),
+  ],
   "decision:bad-stored-state-key": [
     decisionRow({ id: "x-key", visitorHash: "x", ts: NOW - 9 * DAY, stateKey: DEFAULT_ENCODER.stateCount }),
   ],
@@ -77,7 +111,20 @@ const unattributable: Record<string, OutcomeRow[]> = {
 
 function build(options: Partial<BuildDatasetOptions> = {}): Dataset {
   return buildDataset(
-    [a1, a2, a3, b1, b2, c1, c2, d1, e1, ...Object.values(unusable).flat().filter((row) => row !== c2)],
+    [
+      a1,
+      a2,
+      a3,
+      b1,
+      b2,
+      c1,
+      c2,
+      d1,
+      e1,
+      ...Object.values(unusable)
+        .flat()
+        .filter((row) => row !== c2),
+    ],
     [...attributed, ...Object.values(unattributable).flat()],
     { ...OPTIONS, ...options },
   );
@@ -114,12 +161,19 @@ describe("buildDataset", () => {
       spec.refundRate * 20;
     expect(stepOf(dataset, "a1").reward).toBeCloseTo(expected, 10);
     expect(stepOf(dataset, "a1").reward).toBeCloseTo(0.05 + 30 + 3 - 10, 10);
-    expect(stepOf(dataset, "a3").reward).toBeCloseTo(spec.marginRate * 100 - promotionCost(catalogueEntry("fixed5"), 100), 10);
+    expect(stepOf(dataset, "a3").reward).toBeCloseTo(
+      spec.marginRate * 100 - promotionCost(catalogueEntry("fixed5"), 100),
+      10,
+    );
     expect(stepOf(dataset, "a2").reward).toBe(0);
   });
 
   test("keeps the logged action index and propensity", () => {
-    expect(stepOf(dataset, "a2")).toMatchObject({ action: DEFAULT_ACTION_IDS.indexOf("fixed5"), propensity: 0.25, visitor: "visitor-a" });
+    expect(stepOf(dataset, "a2")).toMatchObject({
+      action: DEFAULT_ACTION_IDS.indexOf("fixed5"),
+      propensity: 0.25,
+      visitor: "visitor-a",
+    });
   });
 
   test("holds back decisions whose window is still open, but links to them as next states", () => {
@@ -161,7 +215,8 @@ describe("buildDataset", () => {
 
   test("counts every unusable row by reason", () => {
     const expected: Record<string, number> = {};
-    for (const [reason, rows] of [...Object.entries(unusable), ...Object.entries(unattributable)]) expected[reason] = rows.length;
+    for (const [reason, rows] of [...Object.entries(unusable), ...Object.entries(unattributable)])
+      expected[reason] = rows.length;
     expect(dataset.skipped).toEqual(expected);
   });
 
@@ -173,7 +228,9 @@ describe("buildDataset", () => {
   });
 
   test("refuses an encoder whose actions are not the catalogue's", () => {
-    expect(() => buildDataset([], [], { ...OPTIONS, catalogue: DEFAULT_CATALOGUE.slice(0, 3) })).toThrow(/differ from the catalogue/);
+    expect(() => buildDataset([], [], { ...OPTIONS, catalogue: DEFAULT_CATALOGUE.slice(0, 3) })).toThrow(
+      /differ from the catalogue/,
+    );
   });
 
   test("builds an empty dataset from empty logs", () => {

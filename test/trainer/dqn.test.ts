@@ -2,20 +2,35 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { greedyAction } from "../../shared/policy/explore.ts";
 import { compileInference } from "../../shared/policy/infer.ts";
-import { selectBackend, type BackendChoice } from "../../trainer/backend.ts";
-import { buildQNetwork, dqnToPolicy, trainDqn, type DqnOptions } from "../../trainer/dqn/index.ts";
-import { doubleDqnTargets, lossTerms } from "../../trainer/dqn/loss.ts";
-import { gatherBatch } from "../../trainer/dqn/replay.ts";
-import { policyMeta } from "../../trainer/policy-meta.ts";
-import { createRng } from "../../trainer/rng.ts";
-import { measureDqnThroughput } from "../../trainer/throughput.ts";
-import { transitionColumns } from "../../trainer/transitions.ts";
+import { selectBackend, type BackendChoice } from "../../trainer/runtime/backend.ts";
+import { buildQNetwork, dqnToPolicy, trainDqn, type DqnOptions } from "../../trainer/learn/dqn/index.ts";
+import { doubleDqnTargets, lossTerms } from "../../trainer/learn/dqn/loss.ts";
+import { gatherBatch } from "../../trainer/learn/dqn/replay.ts";
+import { policyMeta } from "../../trainer/learn/policy-meta.ts";
+import { createRng } from "../../shared/rng.ts";
+import { measureDqnThroughput } from "../../trainer/learn/throughput.ts";
+import { transitionColumns } from "../../trainer/data/transitions.ts";
 import { bestAction, datasetOf, syntheticBandit, type StepSpec } from "./helpers/datasets.ts";
 
 const useBackend = (choice: BackendChoice) => selectBackend({ force: choice });
 
-const bandit = syntheticBandit({ contexts: 6, actions: 4, steps: 3000, noiseWidth: 4, rewardNoise: 0.5, ineligibleRate: 0.25, seed: 11 });
-const banditOptions: Partial<DqnOptions> = { hidden: [32, 32], gamma: 0, epochs: 6, batchSize: 64, learningRate: 0.01, seed: 5 };
+const bandit = syntheticBandit({
+  contexts: 6,
+  actions: 4,
+  steps: 3000,
+  noiseWidth: 4,
+  rewardNoise: 0.5,
+  ineligibleRate: 0.25,
+  seed: 11,
+});
+const banditOptions: Partial<DqnOptions> = {
+  hidden: [32, 32],
+  gamma: 0,
+  epochs: 6,
+  batchSize: 64,
+  learningRate: 0.01,
+  seed: 5,
+};
 
 function predict(network: tf.LayersModel, rows: number[][]): number[][] {
   return tf.tidy(() => (network.predict(tf.tensor2d(rows)) as tf.Tensor2D).arraySync());
@@ -73,7 +88,9 @@ describe("reproducibility", () => {
       const [first, second, other] = runs.map((r) => weightsOf(r.network));
       expect(second).toEqual(first);
       expect(other).not.toEqual(first);
-      const [firstCurve, secondCurve] = runs.map((r) => r.history.map(({ transitionsPerSecond: _rate, tensors: _live, ...curve }) => curve));
+      const [firstCurve, secondCurve] = runs.map((r) =>
+        r.history.map(({ transitionsPerSecond: _rate, tensors: _live, ...curve }) => curve),
+      );
       expect(secondCurve).toEqual(firstCurve);
       for (const run of runs) run.network.dispose();
     });
@@ -107,7 +124,14 @@ function chain() {
 
 describe("trainDqn with γ > 0", () => {
   beforeAll(() => useBackend("wasm"));
-  const chainOptions: Partial<DqnOptions> = { hidden: [16], epochs: 60, batchSize: 32, learningRate: 0.01, targetSyncEvery: 20, seed: 3 };
+  const chainOptions: Partial<DqnOptions> = {
+    hidden: [16],
+    epochs: 60,
+    batchSize: 32,
+    learningRate: 0.01,
+    targetSyncEvery: 20,
+    seed: 3,
+  };
 
   test("bootstraps through eligible next actions and prefers waiting in A", () => {
     const result = trainDqn(chain(), { ...chainOptions, gamma: 0.9 });
@@ -139,18 +163,38 @@ describe("loss terms", () => {
       // Linear networks (no hidden layer) with hand-set weights: Q(s) = s · kernel.
       const online = buildQNetwork({ inputs: 2, hidden: [], actions: 3 }, createRng(1));
       const target = buildQNetwork({ inputs: 2, hidden: [], actions: 3 }, createRng(2));
-      online.setWeights([tf.tensor2d([[1, 2, 9], [0, 0, 0]]), tf.zeros([3])]);
-      target.setWeights([tf.tensor2d([[10, 20, 90], [0, 0, 0]]), tf.zeros([3])]);
+      online.setWeights([
+        tf.tensor2d([
+          [1, 2, 9],
+          [0, 0, 0],
+        ]),
+        tf.zeros([3]),
+      ]);
+      target.setWeights([
+        tf.tensor2d([
+          [10, 20, 90],
+          [0, 0, 0],
+        ]),
+        tf.zeros([3]),
+      ]);
       const targets = tf.tidy(() =>
         doubleDqnTargets(
           online,
           target,
           {
             rewards: tf.tensor1d([1, 1, 1]),
-            nextStates: tf.tensor2d([[1, 0], [1, 0], [1, 0]]),
+            nextStates: tf.tensor2d([
+              [1, 0],
+              [1, 0],
+              [1, 0],
+            ]),
             continues: tf.tensor1d([1, 1, 0]),
             // Row 0: action 2 ineligible, so the online argmax is 1; row 1: all eligible, so 2.
-            nextEligible: tf.tensor2d([[1, 1, 0], [1, 1, 1], [1, 1, 1]]),
+            nextEligible: tf.tensor2d([
+              [1, 1, 0],
+              [1, 1, 1],
+              [1, 1, 1],
+            ]),
           },
           0.5,
         ).arraySync(),
@@ -163,7 +207,13 @@ describe("loss terms", () => {
 
   test("the conservative term is logsumexp over eligible actions minus the logged Q", () => {
     const { temporalDifference, conservative } = tf.tidy(() => {
-      const terms = lossTerms(tf.tensor2d([[1, 2, 3]]), tf.tensor2d([[1, 0, 0]]), tf.tensor1d([4]), tf.tensor2d([[1, 1, 0]]), 1);
+      const terms = lossTerms(
+        tf.tensor2d([[1, 2, 3]]),
+        tf.tensor2d([[1, 0, 0]]),
+        tf.tensor1d([4]),
+        tf.tensor2d([[1, 1, 0]]),
+        1,
+      );
       return { temporalDifference: terms.temporalDifference.arraySync(), conservative: terms.conservative.arraySync() };
     });
     expect(conservative).toBeCloseTo(Math.log(Math.E + Math.E ** 2) - 1, 5);
@@ -202,10 +252,17 @@ describe("dqnToPolicy", () => {
 
   test("copies the kernels row-major [in][out], so shared inference computes what tfjs does", () => {
     const network = buildQNetwork({ inputs: 5, hidden: [8, 6], actions: 3 }, createRng(4));
-    const policy = dqnToPolicy(network, policyMeta({ actions: ["a", "b", "c"], featureSpecHash: "h" }, { version: "v" }));
+    const policy = dqnToPolicy(
+      network,
+      policyMeta({ actions: ["a", "b", "c"], featureSpecHash: "h" }, { version: "v" }),
+    );
     expect(policy.model.algorithm).toBe("dqn");
     if (policy.model.algorithm !== "dqn") return;
-    expect(policy.model.layers.map((l) => [l.inputs, l.outputs])).toEqual([[5, 8], [8, 6], [6, 3]]);
+    expect(policy.model.layers.map((l) => [l.inputs, l.outputs])).toEqual([
+      [5, 8],
+      [8, 6],
+      [6, 3],
+    ]);
 
     const input = [0.5, -1, 0, 2, 0.25];
     const shared = Array.from(compileInference(policy.model)(Float32Array.from(input), 0));
@@ -214,7 +271,9 @@ describe("dqnToPolicy", () => {
   });
 
   test("refuses a network the edge would run differently, and a mismatched action list", () => {
-    const tanh = tf.sequential({ layers: [tf.layers.dense({ units: 4, activation: "tanh", inputShape: [2] }), tf.layers.dense({ units: 2 })] });
+    const tanh = tf.sequential({
+      layers: [tf.layers.dense({ units: 4, activation: "tanh", inputShape: [2] }), tf.layers.dense({ units: 2 })],
+    });
     const meta = policyMeta({ actions: ["a", "b"], featureSpecHash: "h" }, { version: "v" });
     expect(() => dqnToPolicy(tanh, meta)).toThrow(/layer 0/);
     const network = buildQNetwork({ inputs: 2, hidden: [4], actions: 3 }, createRng(1));

@@ -1,22 +1,45 @@
 import type * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodePolicy } from "../../shared/policy/format.ts";
-import { selectBackend } from "../../trainer/backend.ts";
-import { dqnToPolicy, trainDqn } from "../../trainer/dqn/index.ts";
-import { checkParity, exportPolicy, ParityError, qtableReference, tfjsReference, type ReferenceQ } from "../../trainer/export.ts";
-import { policyMeta } from "../../trainer/policy-meta.ts";
-import { learnQTable, qtableToPolicy } from "../../trainer/qlearning.ts";
+import { selectBackend } from "../../trainer/runtime/backend.ts";
+import { dqnToPolicy, trainDqn } from "../../trainer/learn/dqn/index.ts";
+import {
+  checkParity,
+  exportPolicy,
+  ParityError,
+  qtableReference,
+  tfjsReference,
+  type ReferenceQ,
+} from "../../trainer/learn/export-policy.ts";
+import { policyMeta } from "../../trainer/learn/policy-meta.ts";
+import { learnQTable, qtableToPolicy } from "../../trainer/learn/qlearning.ts";
 import { datasetOf, syntheticBandit } from "./helpers/datasets.ts";
 
 // Non-paying actions pay distinct amounts, so that no state's greedy choice hangs on a near-tie.
-const dataset = syntheticBandit({ contexts: 6, actions: 4, steps: 2000, noiseWidth: 4, rewardNoise: 0.3, ineligibleRate: 0.25, spread: 0.4, seed: 21 });
+const dataset = syntheticBandit({
+  contexts: 6,
+  actions: 4,
+  steps: 2000,
+  noiseWidth: 4,
+  rewardNoise: 0.3,
+  ineligibleRate: 0.25,
+  spread: 0.4,
+  seed: 21,
+});
 const meta = policyMeta(dataset, { version: "v-export", createdAt: new Date(0) });
 
 describe("DQN export", () => {
   let network: tf.Sequential;
   beforeAll(async () => {
     await selectBackend({ force: "wasm" });
-    network = trainDqn(dataset, { hidden: [32, 32], gamma: 0, epochs: 5, batchSize: 64, learningRate: 0.01, seed: 2 }).network;
+    network = trainDqn(dataset, {
+      hidden: [32, 32],
+      gamma: 0,
+      epochs: 5,
+      batchSize: 64,
+      learningRate: 0.01,
+      seed: 2,
+    }).network;
   });
   afterAll(() => network.dispose());
 
@@ -68,15 +91,31 @@ describe("DQN export", () => {
 describe("Q-table export", () => {
   test("float32 tables decode to exactly the trained one", () => {
     const result = learnQTable(dataset, { gamma: 0 });
-    const report = checkParity(exportPolicy(qtableToPolicy(result, meta), "float32"), qtableReference(result.q, 4), dataset.states);
+    const report = checkParity(
+      exportPolicy(qtableToPolicy(result, meta), "float32"),
+      qtableReference(result.q, 4),
+      dataset.states,
+    );
     expect(report).toEqual({ states: 2000, maxAbsDiff: 0, agreement: 1, required: 0.995 });
   });
 
   test("int8 tables drift by at most half a quantisation step and pass where the choices are clear", () => {
     // Every action always eligible: the greedy action pays 1, the rest about 0, far apart in int8 steps.
-    const clear = syntheticBandit({ contexts: 6, actions: 4, steps: 2000, noiseWidth: 0, rewardNoise: 0.3, ineligibleRate: 0, seed: 22 });
+    const clear = syntheticBandit({
+      contexts: 6,
+      actions: 4,
+      steps: 2000,
+      noiseWidth: 0,
+      rewardNoise: 0.3,
+      ineligibleRate: 0,
+      seed: 22,
+    });
     const result = learnQTable(clear, { gamma: 0 });
-    const report = checkParity(exportPolicy(qtableToPolicy(result, meta), "int8"), qtableReference(result.q, 4), clear.states);
+    const report = checkParity(
+      exportPolicy(qtableToPolicy(result, meta), "int8"),
+      qtableReference(result.q, 4),
+      clear.states,
+    );
     const maxAbsQ = result.q.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(report.maxAbsDiff).toBeGreaterThan(0);
     expect(report.maxAbsDiff).toBeLessThanOrEqual(maxAbsQ / 127 / 2 + 1e-6);
@@ -103,7 +142,9 @@ describe("Q-table export", () => {
     const policy = qtableToPolicy(result, policyMeta(nearTie, { version: "v" }));
     const reference = qtableReference(result.q, 3);
     expect(checkParity(exportPolicy(policy, "float32"), reference, nearTie.states).agreement).toBe(1);
-    expect(() => checkParity(exportPolicy(policy, "int8"), reference, nearTie.states)).toThrow(/in 50\.00% of 2 logged states/);
+    expect(() => checkParity(exportPolicy(policy, "int8"), reference, nearTie.states)).toThrow(
+      /in 50\.00% of 2 logged states/,
+    );
   });
 
   test("samples the requested number of states, reproducibly from the seed", () => {

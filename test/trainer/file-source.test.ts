@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import { DEFAULT_ENCODER } from "../../trainer/encoders.ts";
-import { LOG_META_VERSION, setupFromMeta, type LogMeta } from "../../trainer/log-meta.ts";
-import { exportLogs } from "../../trainer/sources/export.ts";
+import { DEFAULT_ENCODER } from "../../trainer/data/encoders.ts";
+import { LOG_META_VERSION, setupFromMeta, type LogMeta } from "../../trainer/data/log-meta.ts";
+import { exportLogs } from "../../trainer/sources/write-export.ts";
 import { fileSource } from "../../trainer/sources/file.ts";
 import { openLogSource } from "../../trainer/sources/index.ts";
 import type { LogSource } from "../../trainer/sources/log-source.ts";
@@ -14,14 +14,25 @@ import { memorySource } from "./support/memory-source.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 const decisions: DecisionRow[] = Array.from({ length: 8 }, (_, i) =>
-  decisionRow({ id: `d${i}`, ts: T0 + i * DAY, visitorHash: `v${i % 3}`, explored: i % 2 === 1, propensity: 0.1 + i / 100 }),
+  decisionRow({
+    id: `d${i}`,
+    ts: T0 + i * DAY,
+    visitorHash: `v${i % 3}`,
+    explored: i % 2 === 1,
+    propensity: 0.1 + i / 100,
+  }),
 );
 const outcomes: OutcomeRow[] = [
   outcomeRow({ decisionId: "d0", ts: T0 + 1000 }),
   outcomeRow({ decisionId: "d1", ts: T0 + DAY + 5000, kind: "conversion", value: 123.45, eventKey: "order-9" }),
   outcomeRow({ decisionId: "d1", ts: T0 + 3 * DAY, kind: "refund", value: 20, eventKey: "order-9" }),
 ];
-const META: LogMeta = { type: "meta", version: LOG_META_VERSION, dataset: "test logs", encoder: { name: "edge-context" } };
+const META: LogMeta = {
+  type: "meta",
+  version: LOG_META_VERSION,
+  dataset: "test logs",
+  encoder: { name: "edge-context" },
+};
 
 let dir: string;
 beforeAll(async () => {
@@ -33,7 +44,10 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe("exportLogs then the file source", () => {
   test("reads back exactly what was exported, meta line included", async () => {
     const path = join(dir, "round-trip.jsonl");
-    await expect(exportLogs(memorySource(decisions, outcomes, META), path, { quiet: true })).resolves.toEqual({ decisions: 8, outcomes: 3 });
+    await expect(exportLogs(memorySource(decisions, outcomes, META), path, { quiet: true })).resolves.toEqual({
+      decisions: 8,
+      outcomes: 3,
+    });
     const logs = await readAllLogs(fileSource(path, { pageSize: 3 }), { quiet: true });
     expect(logs).toEqual({ meta: META, decisions, outcomes, rejected: {} });
     expect(await readdir(dir)).not.toContain("round-trip.jsonl.partial");
@@ -42,7 +56,10 @@ describe("exportLogs then the file source", () => {
   test("writes LogMessage lines, and no meta line for a source without one", async () => {
     const path = join(dir, "plain.jsonl");
     await exportLogs(memorySource(decisions.slice(0, 1), outcomes.slice(0, 1)), path, { quiet: true });
-    const lines = (await readFile(path, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as unknown);
+    const lines = (await readFile(path, "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as unknown);
     expect(lines).toEqual([
       { type: "decision", row: decisions[0] },
       { type: "outcome", row: outcomes[0] },
@@ -121,8 +138,12 @@ describe("openLogSource", () => {
   });
 
   test("says what is wrong with a source it cannot open", async () => {
-    await expect(openLogSource("file:/nonexistent/logs.jsonl")).rejects.toThrow("cannot read log file /nonexistent/logs.jsonl");
-    await expect(openLogSource("s3://bucket")).rejects.toThrow(/unknown log source "s3:\/\/bucket"; expected local \| remote \| file:/);
+    await expect(openLogSource("file:/nonexistent/logs.jsonl")).rejects.toThrow(
+      "cannot read log file /nonexistent/logs.jsonl",
+    );
+    await expect(openLogSource("s3://bucket")).rejects.toThrow(
+      /unknown log source "s3:\/\/bucket"; expected local \| remote \| file:/,
+    );
     await expect(openLogSource("remote", { env: {} })).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
   });
 });

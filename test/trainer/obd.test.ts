@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildDataset } from "../../trainer/build-dataset.ts";
-import { readCsv } from "../../trainer/csv.ts";
-import type { Dataset } from "../../trainer/dataset.ts";
-import { OBD_REWARD_SPEC, importObd, impressionMessages, type ObdImportSummary } from "../../trainer/import-obd.ts";
-import { setupFromMeta, type LogSetup } from "../../trainer/log-meta.ts";
-import { obdEncoder, type ObdEncoderDescriptor } from "../../trainer/obd-encoder.ts";
+import { buildDataset } from "../../trainer/data/build-dataset.ts";
+import { readCsv } from "../../trainer/obd/csv.ts";
+import type { Dataset } from "../../trainer/data/dataset.ts";
+import { OBD_REWARD_SPEC, importObd, impressionMessages, type ObdImportSummary } from "../../trainer/obd/import.ts";
+import { setupFromMeta, type LogSetup } from "../../trainer/data/log-meta.ts";
+import { obdEncoder, type ObdEncoderDescriptor } from "../../trainer/obd/encoder.ts";
 import { fileSource } from "../../trainer/sources/file.ts";
 import { readAllLogs, type LoadedLogs } from "../../trainer/sources/read-all.ts";
 import { fileURLToPath } from "node:url";
@@ -46,11 +46,20 @@ describe("OBD import of random/men", () => {
   test("logs the uniform policy's propensity, every item eligible", () => {
     expect(logs.decisions.every((d) => Math.abs(d.propensity - 1 / 34) < 1e-12)).toBe(true);
     expect(JSON.parse(logs.decisions[0]!.eligible)).toHaveLength(34);
-    expect(logs.decisions[0]).toMatchObject({ id: "obd-random-men-0", action: "item_14", policyVersion: "obd-random", explored: true });
+    expect(logs.decisions[0]).toMatchObject({
+      id: "obd-random-men-0",
+      action: "item_14",
+      policyVersion: "obd-random",
+      explored: true,
+    });
   });
 
   test("the meta line brings back the importer's encoder, actions and click-only reward", () => {
-    expect(logs.meta).toMatchObject({ type: "meta", dataset: "obd random/men", encoder: { name: "obd", itemCount: 34, positionCount: 3 } });
+    expect(logs.meta).toMatchObject({
+      type: "meta",
+      dataset: "obd random/men",
+      encoder: { name: "obd", itemCount: 34, positionCount: 3 },
+    });
     expect(setup.reward).toEqual(OBD_REWARD_SPEC);
     expect(setup.encoder.hash).toBe(logs.decisions[0]!.featureSpecHash);
     expect(setup.catalogue.map((p) => p.id)).toEqual(Array.from({ length: 34 }, (_, i) => `item_${i}`));
@@ -82,7 +91,10 @@ describe("OBD import of random/men", () => {
 
 test("imports the Thompson-sampling log with its own propensities", async () => {
   const path = join(dir, "bts-men.jsonl");
-  await expect(importObd(`${OBD}bts/men`, path, { quiet: true })).resolves.toMatchObject({ decisions: 10_000, clicks: 69 });
+  await expect(importObd(`${OBD}bts/men`, path, { quiet: true })).resolves.toMatchObject({
+    decisions: 10_000,
+    clicks: 69,
+  });
   const logs = await readAllLogs(fileSource(path), { quiet: true });
   const dataset = buildDataset(logs.decisions, logs.outcomes, { ...setupFromMeta(logs.meta), now: Date.now() });
   expect(dataset.steps.reduce((sum, s) => sum + s.reward, 0)).toBe(69);
@@ -90,19 +102,36 @@ test("imports the Thompson-sampling log with its own propensities", async () => 
 });
 
 describe("OBD encoder", () => {
-  const descriptor: ObdEncoderDescriptor = { name: "obd", userFeatureValues: [["a", "b"], ["x"], ["p"], ["q"]], itemCount: 2, positionCount: 3 };
+  const descriptor: ObdEncoderDescriptor = {
+    name: "obd",
+    userFeatureValues: [["a", "b"], ["x"], ["p"], ["q"]],
+    itemCount: 2,
+    positionCount: 3,
+  };
   const encoder = obdEncoder(descriptor);
 
   test("one-hots user features (unknown values as other), log1p affinities, one-hot position", () => {
-    const encoded = encoder.encode({ position: 2, userFeatures: ["b", "unseen", "p", "q"], affinities: [0, Math.E - 1] });
+    const encoded = encoder.encode({
+      position: 2,
+      userFeatures: ["b", "unseen", "p", "q"],
+      affinities: [0, Math.E - 1],
+    });
     if ("error" in encoded) throw new Error(encoded.error);
     expect(encoder.slotNames).toEqual([
-      "user_feature_0=a", "user_feature_0=b", "user_feature_0=other",
-      "user_feature_1=x", "user_feature_1=other",
-      "user_feature_2=p", "user_feature_2=other",
-      "user_feature_3=q", "user_feature_3=other",
-      "affinity_item_0", "affinity_item_1",
-      "position=1", "position=2", "position=3",
+      "user_feature_0=a",
+      "user_feature_0=b",
+      "user_feature_0=other",
+      "user_feature_1=x",
+      "user_feature_1=other",
+      "user_feature_2=p",
+      "user_feature_2=other",
+      "user_feature_3=q",
+      "user_feature_3=other",
+      "affinity_item_0",
+      "affinity_item_1",
+      "position=1",
+      "position=2",
+      "position=3",
     ]);
     expect(Array.from(encoded.features)).toEqual([0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 0]);
     expect(encoded.stateKey).toBe(1 * 3 + 1);
@@ -110,20 +139,39 @@ describe("OBD encoder", () => {
   });
 
   test("refuses contexts of the wrong shape", () => {
-    expect(encoder.encode({ position: 4, userFeatures: ["a", "x", "p", "q"], affinities: [0, 0] })).toEqual({ error: "context-invalid" });
-    expect(encoder.encode({ position: 1, userFeatures: ["a", "x", "p", "q"], affinities: [0] })).toEqual({ error: "context-invalid" });
+    expect(encoder.encode({ position: 4, userFeatures: ["a", "x", "p", "q"], affinities: [0, 0] })).toEqual({
+      error: "context-invalid",
+    });
+    expect(encoder.encode({ position: 1, userFeatures: ["a", "x", "p", "q"], affinities: [0] })).toEqual({
+      error: "context-invalid",
+    });
     expect(encoder.encode("not a context")).toEqual({ error: "context-invalid" });
   });
 
   test("a click becomes a click outcome on the decision", () => {
     const messages = impressionMessages(
-      { index: "7", ts: 1000, item: 1, position: 3, click: true, propensity: 0.5, userFeatures: ["a", "x", "p", "q"], affinities: [1, 0] },
+      {
+        index: "7",
+        ts: 1000,
+        item: 1,
+        position: 3,
+        click: true,
+        propensity: 0.5,
+        userFeatures: ["a", "x", "p", "q"],
+        affinities: [1, 0],
+      },
       { policy: "bts", campaign: "women" },
       encoder,
     );
     expect(messages).toHaveLength(2);
-    expect(messages[0]).toMatchObject({ type: "decision", row: { id: "obd-bts-women-7", action: "item_1", propensity: 0.5, explored: false } });
-    expect(messages[1]).toEqual({ type: "outcome", row: { decisionId: "obd-bts-women-7", ts: 1000, kind: "click", value: 0, eventKey: "" } });
+    expect(messages[0]).toMatchObject({
+      type: "decision",
+      row: { id: "obd-bts-women-7", action: "item_1", propensity: 0.5, explored: false },
+    });
+    expect(messages[1]).toEqual({
+      type: "outcome",
+      row: { decisionId: "obd-bts-women-7", ts: 1000, kind: "click", value: 0, eventKey: "" },
+    });
   });
 });
 

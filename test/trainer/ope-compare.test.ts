@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { evaluatePolicies, gateEstimates, type PolicyComparison } from "../../trainer/ope/compare.ts";
 import { publishGate } from "../../trainer/ope/gate.ts";
 import { snips } from "../../trainer/ope/one-step.ts";
-import { fixedActionTarget } from "../../trainer/target-policy.ts";
+import { fixedActionTarget } from "../../trainer/ope/target-policy.ts";
 import { ACTIONS, BANDIT, banditLog, MDP, mdpLog, tablePolicy, trueRewardModel, type Table } from "./ope-fixtures.ts";
 
 const GREEDY: Table = [
@@ -17,7 +17,13 @@ const WORST: Table = [
 ];
 const log = banditLog(BANDIT, 3000, 21);
 const candidate = tablePolicy("greedy-v2", GREEDY);
-const options = { candidate, gamma: 0, level: 0.95, seed: 3, interval: { method: "bootstrap", replicates: 200 } } as const;
+const options = {
+  candidate,
+  gamma: 0,
+  level: 0.95,
+  seed: 3,
+  interval: { method: "bootstrap", replicates: 200 },
+} as const;
 
 describe("evaluatePolicies, contextual bandit (γ = 0)", () => {
   const comparison = evaluatePolicies(log, options);
@@ -30,7 +36,13 @@ describe("evaluatePolicies, contextual bandit (γ = 0)", () => {
       ["uniform", "uniform"],
       ["best-fixed", expect.stringMatching(/^always /)],
     ]);
-    expect(comparison).toMatchObject({ decisions: 3000, visitors: 3000, episodes: 3000, actions: [...ACTIONS], rewardModel: "fitted" });
+    expect(comparison).toMatchObject({
+      decisions: 3000,
+      visitors: 3000,
+      episodes: 3000,
+      actions: [...ACTIONS],
+      rewardModel: "fitted",
+    });
   });
 
   test("off-policy targets get IPS, SNIPS and DR, with DR primary; the logging policy its on-policy mean", () => {
@@ -80,11 +92,24 @@ describe("evaluatePolicies, contextual bandit (γ = 0)", () => {
   test("uses a trained Q as DR's reward model only at γ = 0", () => {
     const qModel = trueRewardModel(BANDIT.meanReward);
     expect(evaluatePolicies(log, { ...options, qModel }).rewardModel).toBe("trained-q");
-    expect(evaluatePolicies(mdpLog(MDP, 300, 1), { ...options, candidate: tablePolicy("c", [[0, 1], [1, 0]]), qModel, gamma: 0.9 }).rewardModel).toBe("fitted");
+    expect(
+      evaluatePolicies(mdpLog(MDP, 300, 1), {
+        ...options,
+        candidate: tablePolicy("c", [
+          [0, 1],
+          [1, 0],
+        ]),
+        qModel,
+        gamma: 0.9,
+      }).rewardModel,
+    ).toBe("fitted");
   });
 
   test("empirical Bernstein bounds the estimators with a known term range and bootstraps the rest", () => {
-    const bernstein = evaluatePolicies(log, { ...options, interval: { method: "empirical-bernstein", rewardRange: [0, 1], replicates: 200 } });
+    const bernstein = evaluatePolicies(log, {
+      ...options,
+      interval: { method: "empirical-bernstein", rewardRange: [0, 1], replicates: 200 },
+    });
     const methods = Object.fromEntries(byRole(bernstein, "candidate").estimates.map((e) => [e.estimator, e.interval]));
     expect(methods).toEqual({ ips: "empirical-bernstein", snips: "bootstrap", dr: "bootstrap" });
     expect(byRole(bernstein, "logging").primary.interval).toBe("empirical-bernstein");
@@ -102,14 +127,27 @@ describe("evaluatePolicies, contextual bandit (γ = 0)", () => {
 
   test("the gate compares with the current policy when one is given", () => {
     const withCurrent = evaluatePolicies(log, { ...options, current: tablePolicy("published", WORST) });
-    expect(withCurrent.policies.map((p) => p.role)).toEqual(["candidate", "current", "logging", "uniform", "best-fixed"]);
+    expect(withCurrent.policies.map((p) => p.role)).toEqual([
+      "candidate",
+      "current",
+      "logging",
+      "uniform",
+      "best-fixed",
+    ]);
     expect(gateEstimates(withCurrent).current).toEqual(byRole(withCurrent, "current").primary);
   });
 });
 
 describe("evaluatePolicies, episodic (γ > 0)", () => {
   const episodes = mdpLog(MDP, 600, 4);
-  const comparison = evaluatePolicies(episodes, { ...options, candidate: tablePolicy("c", [[0, 1], [1, 0]]), gamma: 0.9 });
+  const comparison = evaluatePolicies(episodes, {
+    ...options,
+    candidate: tablePolicy("c", [
+      [0, 1],
+      [1, 0],
+    ]),
+    gamma: 0.9,
+  });
 
   test("adds PDWIS, primary for targets, and the on-policy return for the logging policy", () => {
     const [candidatePolicy, logging] = comparison.policies;

@@ -3,9 +3,18 @@ import { bootstrapInterval } from "../../trainer/ope/bootstrap.ts";
 import { effectiveSampleSize, type PointEstimate } from "../../trainer/ope/estimate.ts";
 import { doublyRobust, ips, onPolicyValue, snips } from "../../trainer/ope/one-step.ts";
 import { fitRewardModel } from "../../trainer/ope/reward-model.ts";
-import type { Dataset } from "../../trainer/dataset.ts";
-import type { TargetPolicy } from "../../trainer/target-policy.ts";
-import { BANDIT, banditLog, banditValue, mean, tablePolicy, trueRewardModel, variance, type Table } from "./ope-fixtures.ts";
+import type { Dataset } from "../../trainer/data/dataset.ts";
+import type { TargetPolicy } from "../../trainer/ope/target-policy.ts";
+import {
+  BANDIT,
+  banditLog,
+  banditValue,
+  mean,
+  tablePolicy,
+  trueRewardModel,
+  variance,
+  type Table,
+} from "./ope-fixtures.ts";
 
 /** Deterministic: the argmax of the true mean reward among eligible actions. */
 const GREEDY: Table = [
@@ -53,12 +62,17 @@ describe.each([
   const truth = banditValue(BANDIT, table);
   let results: Record<string, { values: number[]; covered: number }> = {};
   beforeAll(() => {
-    results = Object.fromEntries(Object.entries(ESTIMATORS).map(([name, estimator]) => [name, replicate(estimator, table)]));
+    results = Object.fromEntries(
+      Object.entries(ESTIMATORS).map(([name, estimator]) => [name, replicate(estimator, table)]),
+    );
   });
 
-  test.each(Object.keys(ESTIMATORS))("%s: the 95%% bootstrap interval covers the truth in at least 85%% of replicates", (name) => {
-    expect(results[name]!.covered).toBeGreaterThanOrEqual(0.85 * REPLICATES);
-  });
+  test.each(Object.keys(ESTIMATORS))(
+    "%s: the 95%% bootstrap interval covers the truth in at least 85%% of replicates",
+    (name) => {
+      expect(results[name]!.covered).toBeGreaterThanOrEqual(0.85 * REPLICATES);
+    },
+  );
 
   test.each(Object.keys(ESTIMATORS))("%s: mean error across replicates is within 3 standard errors of 0", (name) => {
     const { values } = results[name]!;
@@ -81,7 +95,8 @@ describe("effective sample size", () => {
   test("is n when the target is the logging policy itself, and for the on-policy estimate", () => {
     const log = banditLog(BANDIT, 500, 7);
     const logging = tablePolicy("logging", BANDIT.logging);
-    for (const estimate of [ips(log, logging), snips(log, logging), onPolicyValue(log)]) expect(estimate.ess).toBeCloseTo(500, 9);
+    for (const estimate of [ips(log, logging), snips(log, logging), onPolicyValue(log)])
+      expect(estimate.ess).toBeCloseTo(500, 9);
   });
 
   test("is below n off-policy", () => {
@@ -92,7 +107,9 @@ describe("effective sample size", () => {
 describe("one-step estimators on a hand-checked log", () => {
   const log = banditLog(BANDIT, 6, 3);
   const target = tablePolicy("stochastic", STOCHASTIC);
-  const weights = log.steps.map((step) => STOCHASTIC[log.states[step.state]!.stateKey]![step.action]! / step.propensity);
+  const weights = log.steps.map(
+    (step) => STOCHASTIC[log.states[step.state]!.stateKey]![step.action]! / step.propensity,
+  );
   const rewards = log.steps.map((step) => step.reward);
 
   test("IPS is the mean of w·r and SNIPS divides Σw·r by Σw", () => {
@@ -114,7 +131,11 @@ describe("one-step estimators on a hand-checked log", () => {
   });
 
   test("SNIPS is undefined (NaN) when the target never takes a logged action", () => {
-    const never = tablePolicy("never", [[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    const never = tablePolicy("never", [
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     expect(snips(log, never).value).toBeNaN();
     expect(snips(log, never).ess).toBe(0);
   });
@@ -136,7 +157,10 @@ describe("fitted reward model", () => {
     const cell = ofAction.filter((s) => log.states[s.state]!.stateKey === 0);
     const expected = (cell.reduce((sum, s) => sum + s.reward, 0) + k * actionMean) / (cell.length + k);
     expect(model(log.states[cell[0]!.state]!)[1]).toBeCloseTo(expected, 6);
-    expect(model({ features: new Float32Array(3), stateKey: 99, eligible: Uint8Array.of(1, 1, 1) })[1]).toBeCloseTo(actionMean, 6);
+    expect(model({ features: new Float32Array(3), stateKey: 99, eligible: Uint8Array.of(1, 1, 1) })[1]).toBeCloseTo(
+      actionMean,
+      6,
+    );
   });
 
   test("approaches the true mean reward with plenty of data", () => {

@@ -2,9 +2,9 @@
  * Synthetic logs whose true policy values are known analytically, for testing the off-policy
  * estimators: a contextual bandit and a two-state episodic MDP.
  */
-import type { Dataset, LoggedState, Step } from "../../trainer/dataset.ts";
-import { createRng, type Rng } from "../../trainer/rng.ts";
-import type { QModel, TargetPolicy } from "../../trainer/target-policy.ts";
+import type { Dataset, LoggedState, Step } from "../../trainer/data/dataset.ts";
+import { createRng, type Rng } from "../../shared/rng.ts";
+import type { QModel, TargetPolicy } from "../../trainer/ope/target-policy.ts";
 
 /** Per context (row) and action (column). */
 export type Table = readonly (readonly number[])[];
@@ -100,7 +100,16 @@ export function banditLog(bandit: Bandit, n: number, seed: number): Dataset {
     const a = draw(rng, bandit.logging[x]!);
     states.push(loggedState(x, contexts, bandit.eligible[x]!));
     const reward = rng() < bandit.meanReward[x]![a]! ? 1 : 0;
-    steps.push({ state: i, action: a, propensity: bandit.logging[x]![a]!, reward, next: -1, visitor: `v${i}`, ts: i, decisionId: `d${i}` });
+    steps.push({
+      state: i,
+      action: a,
+      propensity: bandit.logging[x]![a]!,
+      reward,
+      next: -1,
+      visitor: `v${i}`,
+      ts: i,
+      decisionId: `d${i}`,
+    });
   }
   return dataset(ACTIONS, contexts, states, steps);
 }
@@ -158,7 +167,9 @@ export const MDP: EpisodicMdp = {
 export function mdpValue(mdp: EpisodicMdp, target: Table, gamma: number): number {
   const r = [0, 1].map((s) => target[s]!.reduce((sum, p, a) => sum + p * mdp.meanReward[s]![a]!, 0));
   const P = [0, 1].map((s) =>
-    [0, 1].map((next) => target[s]!.reduce((sum, p, a) => sum + p * mdp.continuation[s]![a]! * mdp.transition[s]![a]![next]!, 0)),
+    [0, 1].map((next) =>
+      target[s]!.reduce((sum, p, a) => sum + p * mdp.continuation[s]![a]! * mdp.transition[s]![a]![next]!, 0),
+    ),
   );
   // (I − γP) V = r, a 2×2 system, by Cramer's rule.
   const a = 1 - gamma * P[0]![0]!;
@@ -178,7 +189,7 @@ export function mdpLog(mdp: EpisodicMdp, episodes: number, seed: number): Datase
   const steps: Step[] = [];
   for (let e = 0; e < episodes; e++) {
     let s = draw(rng, mdp.initial);
-    for (let continues = true; continues; ) {
+    for (let continues = true; continues;) {
       const a = draw(rng, mdp.logging[s]!);
       const index = states.length;
       states.push(loggedState(s, 2, [1, 1]));

@@ -2,7 +2,13 @@ import { describe, expect, test } from "vitest";
 import type { IntervalEstimate } from "../../shared/policy/types.ts";
 import { publishGate } from "../../trainer/ope/gate.ts";
 
-const estimate = (value: number, lower: number, upper: number, estimator = "dr"): IntervalEstimate => ({ estimator, value, lower, upper, level: 0.95 });
+const estimate = (value: number, lower: number, upper: number, estimator = "dr"): IntervalEstimate => ({
+  estimator,
+  value,
+  lower,
+  upper,
+  level: 0.95,
+});
 const current = estimate(0.1, 0.09, 0.11, "on-policy");
 
 describe("publish gate", () => {
@@ -31,7 +37,9 @@ describe("publish gate", () => {
   });
 
   test("force changes nothing for a candidate that passes on its own", () => {
-    expect(publishGate(estimate(0.15, 0.12, 0.18), current, { force: true })).toEqual(publishGate(estimate(0.15, 0.12, 0.18), current, { force: false }));
+    expect(publishGate(estimate(0.15, 0.12, 0.18), current, { force: true })).toEqual(
+      publishGate(estimate(0.15, 0.12, 0.18), current, { force: false }),
+    );
   });
 
   test("allows a first policy, with no current one to beat", () => {
@@ -43,6 +51,8 @@ describe("publish gate", () => {
   test("refuses a candidate without a usable lower bound, and a comparison without a usable current estimate", () => {
     expect(publishGate(estimate(Number.NaN, Number.NaN, Number.NaN), current, { force: false }).allowed).toBe(false);
     expect(publishGate(estimate(Number.NaN, Number.NaN, Number.NaN), null, { force: false }).allowed).toBe(false);
-    expect(publishGate(estimate(0.15, 0.12, 0.18), estimate(Number.NaN, Number.NaN, Number.NaN), { force: false }).allowed).toBe(false);
+    expect(
+      publishGate(estimate(0.15, 0.12, 0.18), estimate(Number.NaN, Number.NaN, Number.NaN), { force: false }).allowed,
+    ).toBe(false);
   });
 });

@@ -4,16 +4,23 @@ import { bootstrapInterval, bootstrapIntervals, quantile } from "../../trainer/o
 import { ips, onPolicyValue, snips } from "../../trainer/ope/one-step.ts";
 import { onPolicyReturn } from "../../trainer/ope/pdwis.ts";
 import { decisionSample } from "../../trainer/ope/ratio-terms.ts";
-import { createRng } from "../../trainer/rng.ts";
+import { createRng } from "../../shared/rng.ts";
 import { BANDIT, banditLog, banditValue, MDP, mdpLog, tablePolicy } from "./ope-fixtures.ts";
 
 describe("percentile bootstrap", () => {
-  const sample = decisionSample({ numerator: Float64Array.from({ length: 200 }, (_, i) => (i % 7) / 7), denominator: null });
+  const sample = decisionSample({
+    numerator: Float64Array.from({ length: 200 }, (_, i) => (i % 7) / 7),
+    denominator: null,
+  });
 
   test("is repeatable from its seed and changes with it", () => {
     const options = { level: 0.9, replicates: 300 };
-    expect(bootstrapInterval(sample, { ...options, seed: 4 })).toEqual(bootstrapInterval(sample, { ...options, seed: 4 }));
-    expect(bootstrapInterval(sample, { ...options, seed: 4 })).not.toEqual(bootstrapInterval(sample, { ...options, seed: 5 }));
+    expect(bootstrapInterval(sample, { ...options, seed: 4 })).toEqual(
+      bootstrapInterval(sample, { ...options, seed: 4 }),
+    );
+    expect(bootstrapInterval(sample, { ...options, seed: 4 })).not.toEqual(
+      bootstrapInterval(sample, { ...options, seed: 5 }),
+    );
   });
 
   test("matches the normal-theory interval of a mean on well-behaved data", () => {
@@ -35,7 +42,11 @@ describe("percentile bootstrap", () => {
 
   test("several estimates over the same units get the same intervals together as apart", () => {
     const log = banditLog(BANDIT, 300, 5);
-    const target = tablePolicy("uniform-ish", [[0.4, 0.3, 0.3], [0.3, 0.3, 0.4], [0.5, 0.5, 0]]);
+    const target = tablePolicy("uniform-ish", [
+      [0.4, 0.3, 0.3],
+      [0.3, 0.3, 0.4],
+      [0.5, 0.5, 0],
+    ]);
     const samples = [ips(log, target).sample, snips(log, target).sample, onPolicyValue(log).sample];
     const options = { level: 0.9, replicates: 150, seed: 12 };
     expect(bootstrapIntervals(samples, options)).toEqual(samples.map((s) => bootstrapInterval(s, options)));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { Dataset, LoggedState, Step } from "../../trainer/dataset.ts";
+import type { Dataset, LoggedState, Step } from "../../trainer/data/dataset.ts";
 import { bootstrapInterval } from "../../trainer/ope/bootstrap.ts";
 import { visitorEpisodes } from "../../trainer/ope/episodes.ts";
 import { snips } from "../../trainer/ope/one-step.ts";
@@ -49,7 +49,9 @@ describe("PDWIS reductions", () => {
 
   test("on the logging policy itself it is the on-policy mean discounted return, with ESS = episodes", () => {
     const returns = visitorEpisodes(log).flatMap((v) =>
-      v.episodes.map((episode) => episode.reduce((sum, stepIndex, t) => sum + GAMMA ** t * log.steps[stepIndex]!.reward, 0)),
+      v.episodes.map((episode) =>
+        episode.reduce((sum, stepIndex, t) => sum + GAMMA ** t * log.steps[stepIndex]!.reward, 0),
+      ),
     );
     const onPolicy = onPolicyReturn(log, GAMMA);
     expect(onPolicy.value).toBeCloseTo(mean(returns), 10);
@@ -68,9 +70,20 @@ describe("PDWIS reductions", () => {
 describe("per-decision weighting on a hand-computed log", () => {
   // Visitor "a": one episode of two steps, then (after a terminal step) a second episode of one.
   // Visitor "b": one episode of one step. Target probabilities per state key: π(0|·) below.
-  const state = (key: number): LoggedState => ({ features: Float32Array.of(key), stateKey: key, eligible: Uint8Array.of(1, 1) });
+  const state = (key: number): LoggedState => ({
+    features: Float32Array.of(key),
+    stateKey: key,
+    eligible: Uint8Array.of(1, 1),
+  });
   const states = [state(0), state(1), state(2), state(3)];
-  const step = (i: number, action: number, propensity: number, reward: number, next: number, visitor: string): Step => ({
+  const step = (
+    i: number,
+    action: number,
+    propensity: number,
+    reward: number,
+    next: number,
+    visitor: string,
+  ): Step => ({
     state: i,
     action,
     propensity,
@@ -80,7 +93,12 @@ describe("per-decision weighting on a hand-computed log", () => {
     ts: i,
     decisionId: `d${i}`,
   });
-  const steps = [step(0, 0, 0.5, 1, 1, "a"), step(1, 0, 0.25, 2, -1, "a"), step(2, 1, 0.5, 3, -1, "a"), step(3, 0, 0.5, 4, -1, "b")];
+  const steps = [
+    step(0, 0, 0.5, 1, 1, "a"),
+    step(1, 0, 0.25, 2, -1, "a"),
+    step(2, 1, 0.5, 3, -1, "a"),
+    step(3, 0, 0.5, 4, -1, "b"),
+  ];
   const log: Dataset = {
     actions: ["x", "y"],
     featureSpecHash: "hand",
@@ -94,7 +112,10 @@ describe("per-decision weighting on a hand-computed log", () => {
     window: { from: 0, to: 4 },
   };
   const probabilityOfX = [0.5, 0.5, 0.25, 1];
-  const target = { name: "t", probabilities: (s: LoggedState) => Float64Array.of(probabilityOfX[s.stateKey]!, 1 - probabilityOfX[s.stateKey]!) };
+  const target = {
+    name: "t",
+    probabilities: (s: LoggedState) => Float64Array.of(probabilityOfX[s.stateKey]!, 1 - probabilityOfX[s.stateKey]!),
+  };
 
   test("episodes follow `next` links within a visitor", () => {
     expect(visitorEpisodes(log)).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatDuration, formatProgress, startProgress, withProgress } from "../../trainer/progress.ts";
+import { formatDuration, formatProgress, startProgress, withProgress } from "../../trainer/runtime/progress.ts";
 
 function fakeClock(start = 0) {
   let now = start;
@@ -20,7 +20,13 @@ describe("progress", () => {
   test("prints throttled lines with rate and ETA, then a final line", () => {
     const lines: string[] = [];
     const { clock, advance } = fakeClock();
-    const progress = startProgress({ label: "reading decisions", total: 10_000, log: (l) => lines.push(l), clock, intervalMs: 1000 });
+    const progress = startProgress({
+      label: "reading decisions",
+      total: 10_000,
+      log: (l) => lines.push(l),
+      clock,
+      intervalMs: 1000,
+    });
     advance(1000);
     progress.add(2500);
     advance(200);
@@ -37,7 +43,9 @@ describe("progress", () => {
   });
 
   test("shows no percentage or ETA when the total is unknown", () => {
-    expect(formatProgress({ label: "reading outcomes", rows: 1234, elapsedMs: 2000 })).toBe("reading outcomes: 1,234 rows, 617 rows/s");
+    expect(formatProgress({ label: "reading outcomes", rows: 1234, elapsedMs: 2000 })).toBe(
+      "reading outcomes: 1,234 rows, 617 rows/s",
+    );
   });
 
   test("is silent when quiet", () => {
@@ -60,7 +68,8 @@ describe("progress", () => {
       }
     }
     const seen: number[] = [];
-    for await (const page of withProgress(pages(), { label: "p", log: (l) => lines.push(l), clock, intervalMs: 1000 })) seen.push(page.length);
+    for await (const page of withProgress(pages(), { label: "p", log: (l) => lines.push(l), clock, intervalMs: 1000 }))
+      seen.push(page.length);
     expect(seen).toEqual([3, 4]);
     expect(lines.at(-1)).toBe("p: 7 rows in 2 s (4 rows/s)");
   });

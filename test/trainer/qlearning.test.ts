@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { compileInference } from "../../shared/policy/infer.ts";
 import { greedyAction } from "../../shared/policy/explore.ts";
-import { policyMeta } from "../../trainer/policy-meta.ts";
-import { learnQTable, qtableToPolicy, type QLearningResult } from "../../trainer/qlearning.ts";
+import { policyMeta } from "../../trainer/learn/policy-meta.ts";
+import { learnQTable, qtableToPolicy, type QLearningResult } from "../../trainer/learn/qlearning.ts";
 import { datasetOf, syntheticBandit, type StepSpec } from "./helpers/datasets.ts";
 
 const ACTIONS = ["none", "promo", "big"];
@@ -96,7 +96,15 @@ describe("learnQTable on a chain where the myopic action loses", () => {
 
 describe("learnQTable as a contextual bandit (γ = 0)", () => {
   test("sample-average Q is the mean logged reward of each (state, action) pair", () => {
-    const dataset = syntheticBandit({ contexts: 5, actions: 4, steps: 3000, noiseWidth: 0, rewardNoise: 2, ineligibleRate: 0.2, seed: 3 });
+    const dataset = syntheticBandit({
+      contexts: 5,
+      actions: 4,
+      steps: 3000,
+      noiseWidth: 0,
+      rewardNoise: 2,
+      ineligibleRate: 0.2,
+      seed: 3,
+    });
     const result = learnQTable(dataset, { gamma: 0, alpha: "sample-average", tolerance: 1e-9 });
 
     const sums = new Float64Array(5 * 4);
@@ -141,7 +149,11 @@ describe("qtableToPolicy", () => {
     const dataset = chainDataset(1);
     const result = learnQTable(dataset, { gamma: 0.9 });
     const policy = qtableToPolicy(result, policyMeta(dataset, { version: "v-test", createdAt: new Date(0) }));
-    expect(policy.meta).toMatchObject({ actions: ACTIONS, featureSpecHash: "test-spec", createdAt: "1970-01-01T00:00:00.000Z" });
+    expect(policy.meta).toMatchObject({
+      actions: ACTIONS,
+      featureSpecHash: "test-spec",
+      createdAt: "1970-01-01T00:00:00.000Z",
+    });
     expect(policy.meta.exploration).toEqual({ type: "epsilon", epsilon: 0.05, floor: 0.01 });
     const q = compileInference(policy.model);
     expect(Array.from(q(new Float32Array(1), B))).toEqual(row(result, B));
@@ -150,6 +162,8 @@ describe("qtableToPolicy", () => {
   test("refuses metadata whose action list does not match the table", () => {
     const dataset = chainDataset(1);
     const result = learnQTable(dataset);
-    expect(() => qtableToPolicy(result, policyMeta({ ...dataset, actions: ["none"] }, { version: "v" }))).toThrow(RangeError);
+    expect(() => qtableToPolicy(result, policyMeta({ ...dataset, actions: ["none"] }, { version: "v" }))).toThrow(
+      RangeError,
+    );
   });
 });

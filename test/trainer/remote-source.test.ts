@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import { CLOUDFLARE_API_BASE_URL, CloudflareApiError, CloudflareAuthError, retryDelayMs } from "../../trainer/cloudflare-api.ts";
+import {
+  CLOUDFLARE_API_BASE_URL,
+  CloudflareApiError,
+  CloudflareAuthError,
+  retryDelayMs,
+} from "../../trainer/runtime/cloudflare-api.ts";
 import { d1HttpConfigFromEnv, type D1HttpConfig } from "../../trainer/sources/d1-http.ts";
 import type { LogSource } from "../../trainer/sources/log-source.ts";
 import { remoteSource, type RemoteSourceOptions } from "../../trainer/sources/remote.ts";
@@ -10,7 +15,11 @@ import { decisionRow, outcomeRow } from "./support/log-rows.ts";
 const BASE_TS = Date.UTC(2026, 0, 1);
 // Three decisions share each timestamp, inserted out of order: the keyset must break ties by id.
 const decisions: DecisionRow[] = Array.from({ length: 25 }, (_, i) =>
-  decisionRow({ id: `d${String((i * 7) % 25).padStart(2, "0")}`, ts: BASE_TS + Math.floor(i / 3) * 1000, explored: i % 2 === 0 }),
+  decisionRow({
+    id: `d${String((i * 7) % 25).padStart(2, "0")}`,
+    ts: BASE_TS + Math.floor(i / 3) * 1000,
+    explored: i % 2 === 0,
+  }),
 );
 const outcomes: OutcomeRow[] = Array.from({ length: 12 }, (_, i) =>
   outcomeRow({
@@ -52,10 +61,16 @@ beforeAll(async () => {
 afterAll(() => stub.close());
 
 /** A source whose waits are recorded instead of slept. */
-function source(options: RemoteSourceOptions = {}, overrides: Partial<D1HttpConfig> = {}): { source: LogSource; delays: number[] } {
+function source(
+  options: RemoteSourceOptions = {},
+  overrides: Partial<D1HttpConfig> = {},
+): { source: LogSource; delays: number[] } {
   const delays: number[] = [];
   const sleep = async (ms: number) => void delays.push(ms);
-  return { source: remoteSource({ ...config, ...overrides }, { pageSize: 10, sleep, random: () => 0.5, ...options }), delays };
+  return {
+    source: remoteSource({ ...config, ...overrides }, { pageSize: 10, sleep, random: () => 0.5, ...options }),
+    delays,
+  };
 }
 
 describe("remote D1 source", () => {
@@ -82,7 +97,11 @@ describe("remote D1 source", () => {
   test("waits as long as a 429's Retry-After says, then carries on", async () => {
     const retries: string[] = [];
     const { source: remote, delays } = source({ onRetry: ({ reason }) => retries.push(reason) });
-    stub.failNext({ status: 429, headers: { "retry-after": "2" }, body: { success: false, errors: [{ code: 971, message: "Too many requests" }] } });
+    stub.failNext({
+      status: 429,
+      headers: { "retry-after": "2" },
+      body: { success: false, errors: [{ code: 971, message: "Too many requests" }] },
+    });
     expect((await collect(remote.decisions())).flat()).toHaveLength(25);
     expect(delays).toEqual([2000]);
     expect(retries).toEqual(["HTTP 429 (rate limited)"]);
@@ -112,17 +131,24 @@ describe("remote D1 source", () => {
 
   test("reports other 4xx refusals without retrying", async () => {
     const { source: remote, delays } = source();
-    stub.failNext({ status: 400, body: { success: false, errors: [{ code: 7500, message: "no such table: decisions" }] } });
+    stub.failNext({
+      status: 400,
+      body: { success: false, errors: [{ code: 7500, message: "no such table: decisions" }] },
+    });
     const failure = collect(remote.decisions());
     await expect(failure).rejects.toBeInstanceOf(CloudflareApiError);
-    await expect(failure).rejects.toThrow("Cloudflare API refused the request (HTTP 400): 7500: no such table: decisions");
+    await expect(failure).rejects.toThrow(
+      "Cloudflare API refused the request (HTTP 400): 7500: no such table: decisions",
+    );
     expect(delays).toEqual([]);
   });
 });
 
 describe("remote D1 configuration", () => {
   test("names every missing variable", () => {
-    expect(() => d1HttpConfigFromEnv({ CLOUDFLARE_ACCOUNT_ID: "a" })).toThrow(/CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN/);
+    expect(() => d1HttpConfigFromEnv({ CLOUDFLARE_ACCOUNT_ID: "a" })).toThrow(
+      /CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN/,
+    );
   });
 
   test("uses the public API unless CLOUDFLARE_API_BASE_URL overrides it", () => {

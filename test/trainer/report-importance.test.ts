@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import type { Dataset, LoggedState, Step } from "../../trainer/dataset.ts";
+import type { Dataset, LoggedState, Step } from "../../trainer/data/dataset.ts";
 import { featureGroups, permutationImportance } from "../../trainer/report/permutation-importance.ts";
-import { createRng } from "../../trainer/rng.ts";
-import type { QModel } from "../../trainer/target-policy.ts";
+import { createRng } from "../../shared/rng.ts";
+import type { QModel } from "../../trainer/ope/target-policy.ts";
 
 // "segment" (one-hot over 3 values) drives the model; "hour" (cyclic) and "visits" (numeric) do not.
 const SLOTS = ["segment=a", "segment=b", "segment=other", "hour:sin", "hour:cos", "visits"];
@@ -14,9 +14,25 @@ function syntheticLog(n: number, seed: number): Dataset {
   for (let i = 0; i < n; i++) {
     const segment = Math.floor(rng() * 3);
     const angle = 2 * Math.PI * rng();
-    const features = Float32Array.of(segment === 0 ? 1 : 0, segment === 1 ? 1 : 0, segment === 2 ? 1 : 0, Math.sin(angle), Math.cos(angle), rng());
+    const features = Float32Array.of(
+      segment === 0 ? 1 : 0,
+      segment === 1 ? 1 : 0,
+      segment === 2 ? 1 : 0,
+      Math.sin(angle),
+      Math.cos(angle),
+      rng(),
+    );
     states.push({ features, stateKey: segment, eligible: Uint8Array.of(1, 1, 1) });
-    steps.push({ state: i, action: 0, propensity: 1 / 3, reward: 0, next: -1, visitor: `v${i}`, ts: i, decisionId: `d${i}` });
+    steps.push({
+      state: i,
+      action: 0,
+      propensity: 1 / 3,
+      reward: 0,
+      next: -1,
+      visitor: `v${i}`,
+      ts: i,
+      decisionId: `d${i}`,
+    });
   }
   return {
     actions: ["none", "ten-off", "free-shipping"],

@@ -27,7 +27,11 @@ const data: ReportData = {
     { label: "algorithm", value: "dqn" },
     { label: "decisions", value: 1500 },
   ],
-  learningCurve: { unit: "epoch", loss: [0.9, 0.5, 0.31, 0.3, Number.NaN, 0.28], meanQ: [0.1, 0.2, 0.25, 0.27, 0.28, 0.28] },
+  learningCurve: {
+    unit: "epoch",
+    loss: [0.9, 0.5, 0.31, 0.3, Number.NaN, 0.28],
+    meanQ: [0.1, 0.2, 0.25, 0.27, 0.28, 0.28],
+  },
   comparison,
   gate: publishGate(
     { estimator: "dr", value: 0.3, lower: 0.2, upper: 0.4, level: 0.95 },
@@ -77,13 +81,16 @@ describe("renderReport", () => {
       seed: 1,
       interval: { method: "bootstrap", replicates: 50 },
     });
-    expect(chartTitles(renderReport({ ...data, comparison: episodic }))).toContain("Offline estimates: discounted return per visit");
+    expect(chartTitles(renderReport({ ...data, comparison: episodic }))).toContain(
+      "Offline estimates: discounted return per visit",
+    );
   });
 
   test("names every compared policy and estimator, escaped", () => {
     for (const policy of comparison.policies) expect(html).toContain(escapeHtml(policy.name));
     expect(html).toContain("greedy &lt;v2&gt; &amp; &quot;friends&quot;");
-    for (const label of ["IPS", "SNIPS", "DR", "on-policy mean", "uniform", "logging", "always "]) expect(html).toContain(label);
+    for (const label of ["IPS", "SNIPS", "DR", "on-policy mean", "uniform", "logging", "always "])
+      expect(html).toContain(label);
   });
 
   test("escapes all text: no markup from data gets through", () => {

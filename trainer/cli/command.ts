@@ -55,17 +55,29 @@ export function requiredString(values: OptionValues, name: string): string {
   return value;
 }
 
-export function numberOption(values: OptionValues, name: string, fallback: number, check?: (n: number) => boolean): number {
+export function numberOption(
+  values: OptionValues,
+  name: string,
+  fallback: number,
+  check?: (n: number) => boolean,
+): number {
   const raw = stringOption(values, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || (check && !check(n))) throw new UsageError(`--${name} must be a valid number, got "${raw}"`);
+  if (!Number.isFinite(n) || (check && !check(n)))
+    throw new UsageError(`--${name} must be a valid number, got "${raw}"`);
   return n;
 }
 
-export function choiceOption<T extends string>(values: OptionValues, name: string, choices: readonly T[], fallback: T): T {
+export function choiceOption<T extends string>(
+  values: OptionValues,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
   const raw = stringOption(values, name) ?? fallback;
-  if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`--${name} must be one of ${choices.join(", ")}; got "${raw}"`);
+  if (!(choices as readonly string[]).includes(raw))
+    throw new UsageError(`--${name} must be one of ${choices.join(", ")}; got "${raw}"`);
   return raw as T;
 }
 

@@ -1,7 +1,7 @@
 import type { Catalogue } from "../../shared/catalogue.ts";
-import { buildDataset } from "../build-dataset.ts";
-import type { Dataset } from "../dataset.ts";
-import { setupFromMeta } from "../log-meta.ts";
+import { buildDataset } from "../data/build-dataset.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { setupFromMeta } from "../data/log-meta.ts";
 import { openLogSource } from "../sources/index.ts";
 import { readAllLogs } from "../sources/read-all.ts";
 import { durationOption, stringOption, type CommandContext, type OptionValues } from "./command.ts";
@@ -30,7 +30,10 @@ export interface LoadedDataset {
 }
 
 /** Reads a source whole and turns it into training steps, reporting what could not be used. */
-export async function loadDataset(values: OptionValues, { log, quiet }: Pick<CommandContext, "log" | "quiet">): Promise<LoadedDataset> {
+export async function loadDataset(
+  values: OptionValues,
+  { log, quiet }: Pick<CommandContext, "log" | "quiet">,
+): Promise<LoadedDataset> {
   const persistTo = stringOption(values, "persist-to");
   const source = await openLogSource(stringOption(values, "source") ?? "local", {
     ...(persistTo === undefined ? {} : { persistTo }),
@@ -47,9 +50,14 @@ export async function loadDataset(values: OptionValues, { log, quiet }: Pick<Com
     });
     const unused: Record<string, number> = { ...dataset.skipped };
     for (const [reason, { count }] of Object.entries(logs.rejected)) unused[`line:${reason}`] = count;
-    if (dataset.heldBack > 0) log(`${dataset.heldBack} decisions are younger than the attribution window: held back, not counted as zero reward`);
+    if (dataset.heldBack > 0)
+      log(
+        `${dataset.heldBack} decisions are younger than the attribution window: held back, not counted as zero reward`,
+      );
     for (const [reason, count] of Object.entries(unused)) log(`unused: ${count} × ${reason}`);
-    log(`${dataset.steps.length} decisions from ${source.description} → ${dataset.steps.filter((s) => s.next >= 0).length} non-terminal transitions`);
+    log(
+      `${dataset.steps.length} decisions from ${source.description} → ${dataset.steps.filter((s) => s.next >= 0).length} non-terminal transitions`,
+    );
     return { dataset, catalogue: setup.catalogue, description: source.description, unused };
   } finally {
     await source.close();

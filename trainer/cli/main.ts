@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { COMMON_OPTIONS, COMMON_USAGE, UsageError, type Command, type OptionValues } from "./command.ts";
-import { COMMANDS } from "./commands.ts";
+import { COMMANDS } from "./commands/index.ts";
 
 function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

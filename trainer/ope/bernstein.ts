@@ -25,7 +25,8 @@ export function empiricalBernsteinInterval(terms: Float64Array, range: TermRange
 
   let sum = 0;
   for (const term of terms) {
-    if (term < range.min || term > range.max) throw new RangeError(`term ${term} lies outside the stated range [${range.min}, ${range.max}]`);
+    if (term < range.min || term > range.max)
+      throw new RangeError(`term ${term} lies outside the stated range [${range.min}, ${range.max}]`);
     sum += term;
   }
   const mean = sum / n;

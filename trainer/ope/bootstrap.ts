@@ -1,4 +1,4 @@
-import { createRng } from "../rng.ts";
+import { createRng } from "../../shared/rng.ts";
 import type { Resamplable } from "./estimate.ts";
 
 export interface BootstrapOptions {
@@ -39,7 +39,8 @@ export function bootstrapInterval(sample: Resamplable, options: BootstrapOptions
 export function bootstrapIntervals(samples: readonly Resamplable[], options: BootstrapOptions): Interval[] {
   const { level, replicates, seed } = options;
   if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
-  if (!(Number.isInteger(replicates) && replicates > 0)) throw new RangeError(`replicates must be a positive integer, got ${replicates}`);
+  if (!(Number.isInteger(replicates) && replicates > 0))
+    throw new RangeError(`replicates must be a positive integer, got ${replicates}`);
   const first = samples[0];
   if (!first) return [];
   if (samples.some((s) => s.unit !== first.unit || s.unitCount !== first.unitCount)) {

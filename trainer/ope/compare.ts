@@ -1,6 +1,6 @@
 import type { IntervalEstimate } from "../../shared/policy/types.ts";
-import type { Dataset } from "../dataset.ts";
-import { fixedActionTarget, uniformTarget, type QModel, type TargetPolicy } from "../target-policy.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { fixedActionTarget, uniformTarget, type QModel, type TargetPolicy } from "./target-policy.ts";
 import { empiricalBernsteinInterval, type TermRange } from "./bernstein.ts";
 import { bootstrapIntervals, type Interval } from "./bootstrap.ts";
 import type { EstimatorName, Horizon, PointEstimate, Resamplable } from "./estimate.ts";
@@ -102,7 +102,14 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
     const target = memoisedTarget(policy);
     const estimates = [ips(dataset, target), snips(dataset, target), doublyRobust(dataset, target, rewardModel)];
     if (gamma > 0) estimates.push(pdwis(dataset, target, gamma));
-    return { name: policy.name, role, note, actionMix: targetActionMix(dataset, target), estimates, primary: gamma > 0 ? "pdwis" : "dr" };
+    return {
+      name: policy.name,
+      role,
+      note,
+      actionMix: targetActionMix(dataset, target),
+      estimates,
+      primary: gamma > 0 ? "pdwis" : "dr",
+    };
   };
   const best = bestFixedAction(dataset);
   const pending: PendingEvaluation[] = [
@@ -120,7 +127,13 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
     estimateTarget(best.target, "best-fixed", best.note),
   ];
 
-  const intervals = intervalsOf(dataset, pending.flatMap((p) => p.estimates), interval, level, seed);
+  const intervals = intervalsOf(
+    dataset,
+    pending.flatMap((p) => p.estimates),
+    interval,
+    level,
+    seed,
+  );
   const visitors = visitorEpisodes(dataset);
   return {
     decisions: dataset.steps.length,
@@ -165,7 +178,11 @@ interface IntervalOf {
   method: IntervalMethod["method"];
 }
 
-function policyEvaluation(pending: PendingEvaluation, intervals: Map<PointEstimate, IntervalOf>, level: number): PolicyEvaluation {
+function policyEvaluation(
+  pending: PendingEvaluation,
+  intervals: Map<PointEstimate, IntervalOf>,
+  level: number,
+): PolicyEvaluation {
   const estimates = pending.estimates.map((estimate): EstimateSummary => {
     const { bounds, method } = intervals.get(estimate)!;
     return {
@@ -181,7 +198,14 @@ function policyEvaluation(pending: PendingEvaluation, intervals: Map<PointEstima
   });
   const primary = estimates.find((e) => e.estimator === pending.primary);
   if (!primary) throw new Error(`no ${pending.primary} estimate for ${pending.name}`);
-  return { name: pending.name, role: pending.role, note: pending.note, actionMix: [...pending.actionMix], estimates, primary };
+  return {
+    name: pending.name,
+    role: pending.role,
+    note: pending.note,
+    actionMix: [...pending.actionMix],
+    estimates,
+    primary,
+  };
 }
 
 /**
@@ -218,7 +242,10 @@ function intervalsOf(
   const result = new Map<PointEstimate, IntervalOf>();
   const toBootstrap = new Map<Resamplable["unit"], PointEstimate[]>();
   for (const estimate of estimates) {
-    const range = interval.method === "empirical-bernstein" ? knownTermRange(estimate.estimator, interval.rewardRange, minPropensity) : null;
+    const range =
+      interval.method === "empirical-bernstein"
+        ? knownTermRange(estimate.estimator, interval.rewardRange, minPropensity)
+        : null;
     const terms = estimate.meanTerms;
     if (range !== null && terms !== null) {
       result.set(estimate, { bounds: empiricalBernsteinInterval(terms, range, level), method: "empirical-bernstein" });
@@ -229,7 +256,10 @@ function intervalsOf(
     }
   }
   for (const group of toBootstrap.values()) {
-    const bounds = bootstrapIntervals(group.map((e) => e.sample), { level, replicates: interval.replicates, seed });
+    const bounds = bootstrapIntervals(
+      group.map((e) => e.sample),
+      { level, replicates: interval.replicates, seed },
+    );
     group.forEach((estimate, i) => result.set(estimate, { bounds: bounds[i]!, method: "bootstrap" }));
   }
   return result;
@@ -241,7 +271,11 @@ function intervalsOf(
  * policy's floor, a property of its design rather than of the outcomes. DR's terms depend on the
  * reward model, so it has none.
  */
-function knownTermRange(estimator: EstimatorName, [low, high]: readonly [number, number], minPropensity: number): TermRange | null {
+function knownTermRange(
+  estimator: EstimatorName,
+  [low, high]: readonly [number, number],
+  minPropensity: number,
+): TermRange | null {
   switch (estimator) {
     case "on-policy":
       return { min: low, max: high };

@@ -1,4 +1,4 @@
-import type { Dataset } from "../dataset.ts";
+import type { Dataset } from "../data/dataset.ts";
 
 /** One visitor's logged steps cut into episodes, each a list of indices into `dataset.steps` in time order. */
 export interface VisitorEpisodes {

@@ -16,7 +16,11 @@ export interface GateDecision {
  * better, not on a lucky point estimate. With no current policy there is nothing to beat. `force`
  * publishes anyway, and the reason says what was overridden.
  */
-export function publishGate(candidate: IntervalEstimate, current: IntervalEstimate | null, options: GateOptions): GateDecision {
+export function publishGate(
+  candidate: IntervalEstimate,
+  current: IntervalEstimate | null,
+  options: GateOptions,
+): GateDecision {
   const verdict = judge(candidate, current);
   if (verdict.allowed || !options.force) return verdict;
   return { allowed: true, reason: `forced with --force, overriding: ${verdict.reason}` };
@@ -24,7 +28,10 @@ export function publishGate(candidate: IntervalEstimate, current: IntervalEstima
 
 function judge(candidate: IntervalEstimate, current: IntervalEstimate | null): GateDecision {
   if (!Number.isFinite(candidate.lower)) {
-    return { allowed: false, reason: `the candidate has no usable ${candidate.estimator} lower bound (the logs barely cover what it would do)` };
+    return {
+      allowed: false,
+      reason: `the candidate has no usable ${candidate.estimator} lower bound (the logs barely cover what it would do)`,
+    };
   }
   const bound = `the candidate's ${describeLevel(candidate)} lower bound ${formatValue(candidate.lower)} (${candidate.estimator})`;
   if (current === null) return { allowed: true, reason: `${bound}; there is no current policy to beat` };

@@ -1,5 +1,5 @@
-import type { Dataset, Step } from "../dataset.ts";
-import type { TargetPolicy } from "../target-policy.ts";
+import type { Dataset, Step } from "../data/dataset.ts";
+import type { TargetPolicy } from "./target-policy.ts";
 
 /**
  * Importance ratio of each logged step, π(aᵢ|xᵢ) / μᵢ, where μᵢ is the logged propensity of the
@@ -7,7 +7,9 @@ import type { TargetPolicy } from "../target-policy.ts";
  * (Horvitz & Thompson 1952), valid wherever μ > 0 whenever π > 0.
  */
 export function importanceRatios(dataset: Dataset, target: TargetPolicy): Float64Array {
-  return Float64Array.from(dataset.steps, (step) => importanceRatio(step, targetProbabilities(dataset, target, step.state)));
+  return Float64Array.from(dataset.steps, (step) =>
+    importanceRatio(step, targetProbabilities(dataset, target, step.state)),
+  );
 }
 
 /** π(aᵢ|xᵢ) / μᵢ for one step, given π(·|xᵢ); refuses a propensity that cannot be a probability of a taken action. */

@@ -12,7 +12,13 @@ export {
   type PolicyRole,
 } from "./compare.ts";
 export { visitorEpisodes, type VisitorEpisodes } from "./episodes.ts";
-export { effectiveSampleSize, type EstimatorName, type Horizon, type PointEstimate, type Resamplable } from "./estimate.ts";
+export {
+  effectiveSampleSize,
+  type EstimatorName,
+  type Horizon,
+  type PointEstimate,
+  type Resamplable,
+} from "./estimate.ts";
 export { publishGate, type GateDecision, type GateOptions } from "./gate.ts";
 export { importanceRatios } from "./importance.ts";
 export { doublyRobust, ips, onPolicyValue, snips } from "./one-step.ts";

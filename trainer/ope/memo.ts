@@ -1,5 +1,5 @@
-import type { LoggedState } from "../dataset.ts";
-import type { QModel, TargetPolicy } from "../target-policy.ts";
+import type { LoggedState } from "../data/dataset.ts";
+import type { QModel, TargetPolicy } from "./target-policy.ts";
 
 /**
  * The same policy, computing π(·|x) once per logged state: a comparison asks for it from several

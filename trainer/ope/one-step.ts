@@ -1,5 +1,5 @@
-import type { Dataset } from "../dataset.ts";
-import type { QModel, TargetPolicy } from "../target-policy.ts";
+import type { Dataset } from "../data/dataset.ts";
+import type { QModel, TargetPolicy } from "./target-policy.ts";
 import { effectiveSampleSize, onceEach, type EstimatorName, type PointEstimate } from "./estimate.ts";
 import { importanceRatio, importanceRatios, targetProbabilities } from "./importance.ts";
 import { decisionSample, weightedRatio, type RatioTerms } from "./ratio-terms.ts";

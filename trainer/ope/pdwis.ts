@@ -1,5 +1,5 @@
-import type { Dataset } from "../dataset.ts";
-import type { TargetPolicy } from "../target-policy.ts";
+import type { Dataset } from "../data/dataset.ts";
+import type { TargetPolicy } from "./target-policy.ts";
 import { effectiveSampleSize, onceEach, type EstimatorName, type PointEstimate, type Resamplable } from "./estimate.ts";
 import { visitorEpisodes } from "./episodes.ts";
 import { importanceRatios } from "./importance.ts";
@@ -58,7 +58,12 @@ interface VisitorTimeSums {
   horizon: number;
 }
 
-function perDecisionWeighted(dataset: Dataset, ratios: Float64Array, gamma: number, estimator: EstimatorName): PointEstimate {
+function perDecisionWeighted(
+  dataset: Dataset,
+  ratios: Float64Array,
+  gamma: number,
+  estimator: EstimatorName,
+): PointEstimate {
   if (!(gamma >= 0 && gamma <= 1)) throw new RangeError(`gamma must be in [0, 1], got ${gamma}`);
   if (dataset.steps.length === 0) throw new RangeError("cannot estimate a policy's value from no logged decisions");
   const { sums, episodeWeights } = visitorTimeSums(dataset, ratios);
@@ -78,7 +83,10 @@ function perDecisionWeighted(dataset: Dataset, ratios: Float64Array, gamma: numb
   };
 }
 
-function visitorTimeSums(dataset: Dataset, ratios: Float64Array): { sums: VisitorTimeSums; episodeWeights: Float64Array } {
+function visitorTimeSums(
+  dataset: Dataset,
+  ratios: Float64Array,
+): { sums: VisitorTimeSums; episodeWeights: Float64Array } {
   const visitors = visitorEpisodes(dataset);
   const length = Int32Array.from(visitors, (v) => v.episodes.reduce((longest, e) => Math.max(longest, e.length), 0));
   const offset = new Int32Array(visitors.length);
@@ -107,7 +115,10 @@ function visitorTimeSums(dataset: Dataset, ratios: Float64Array): { sums: Visito
     }
   });
   const horizon = length.reduce((longest, l) => Math.max(longest, l), 0);
-  return { sums: { offset, length, numerator, denominator, tail, horizon }, episodeWeights: Float64Array.from(episodeWeights) };
+  return {
+    sums: { offset, length, numerator, denominator, tail, horizon },
+    episodeWeights: Float64Array.from(episodeWeights),
+  };
 }
 
 /** Σₜ γᵗ (Σᵥ cᵥ·numeratorᵥₜ) / (Σᵥ cᵥ·denominatorᵥₜ), with each visitor's padded tail weight added beyond its length. */

@@ -1,5 +1,5 @@
-import type { Dataset } from "../dataset.ts";
-import type { QModel } from "../target-policy.ts";
+import type { Dataset } from "../data/dataset.ts";
+import type { QModel } from "./target-policy.ts";
 
 export interface RewardModelOptions {
   /**
@@ -48,7 +48,10 @@ export function fitRewardModel(dataset: Dataset, options: RewardModelOptions = D
   const actionMean = Float64Array.from(rewardByAction, (sum, a) => shrunkMean(sum, stepsByAction[a]!, overallMean, k));
   const predictions = new Map<number, Float32Array>();
   for (const [key, cell] of cells) {
-    predictions.set(key, Float32Array.from(cell.sum, (sum, a) => shrunkMean(sum, cell.count[a]!, actionMean[a]!, k)));
+    predictions.set(
+      key,
+      Float32Array.from(cell.sum, (sum, a) => shrunkMean(sum, cell.count[a]!, actionMean[a]!, k)),
+    );
   }
   const unseen = Float32Array.from(actionMean);
   // A fresh copy per call: a QModel's caller owns the array it gets back.

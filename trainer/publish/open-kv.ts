@@ -1,4 +1,4 @@
-import { openLocalBindings } from "../local-bindings.ts";
+import { openLocalBindings } from "../runtime/local-bindings.ts";
 import type { PolicyKv } from "./policy-kv.ts";
 import { remotePolicyKv, remoteKvConfigFromEnv } from "./remote-kv.ts";
 
@@ -18,5 +18,9 @@ export async function openPolicyKv(target: KvTarget, persistTo?: string): Promis
     return { kv: remotePolicyKv(config), where: `KV namespace ${config.namespaceId}`, close: async () => {} };
   }
   const bindings = await openLocalBindings(persistTo === undefined ? {} : { persistTo });
-  return { kv: bindings.POLICY, where: `local KV in ${persistTo ?? ".wrangler/state"}`, close: () => bindings.dispose() };
+  return {
+    kv: bindings.POLICY,
+    where: `local KV in ${persistTo ?? ".wrangler/state"}`,
+    close: () => bindings.dispose(),
+  };
 }

@@ -45,8 +45,14 @@ export class PolicyRegistry {
   async publish(bytes: Uint8Array, now = new Date()): Promise<PolicyListing> {
     const policy = decodePolicy(bytes);
     const listing = listingOf(policy, bytes, await sha256Hex(bytes));
-    if (!/^[\w.-]+$/.test(listing.version) || versionKey(listing.version) === POINTER_KEY || versionKey(listing.version) === HISTORY_KEY) {
-      throw new RegistryError(`"${listing.version}" cannot be a version name: use letters, digits, '.', '_' and '-', and not "current" or "history"`);
+    if (
+      !/^[\w.-]+$/.test(listing.version) ||
+      versionKey(listing.version) === POINTER_KEY ||
+      versionKey(listing.version) === HISTORY_KEY
+    ) {
+      throw new RegistryError(
+        `"${listing.version}" cannot be a version name: use letters, digits, '.', '_' and '-', and not "current" or "history"`,
+      );
     }
     const existing = await this.#kv.get(versionKey(listing.version), "arrayBuffer");
     if (existing !== null && (await sha256Hex(new Uint8Array(existing))) !== listing.sha256) {
@@ -123,7 +129,9 @@ function listingOf(policy: Policy, bytes: Uint8Array, sha256: string): PolicyLis
     sha256,
     dataFrom: training?.dataFrom ?? null,
     dataTo: training?.dataTo ?? null,
-    estimate: estimate ? { estimator: estimate.estimator, value: estimate.value, lower: estimate.lower, upper: estimate.upper } : null,
+    estimate: estimate
+      ? { estimator: estimate.estimator, value: estimate.value, lower: estimate.lower, upper: estimate.upper }
+      : null,
   };
 }
 

@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { cloudflareFetch, cloudflareApiBase, requireEnv, type CloudflareFetchOptions } from "../cloudflare-api.ts";
+import {
+  cloudflareFetch,
+  cloudflareApiBase,
+  requireEnv,
+  type CloudflareFetchOptions,
+} from "../runtime/cloudflare-api.ts";
 import type { PolicyKv, PolicyListing } from "./policy-kv.ts";
 
 export interface RemoteKvConfig {
@@ -38,7 +43,12 @@ export function remotePolicyKv(config: RemoteKvConfig, options: CloudflareFetchO
   async function get(key: string, type: "arrayBuffer"): Promise<ArrayBuffer | null>;
   async function get(key: string, type: "text"): Promise<string | null>;
   async function get(key: string, type: "arrayBuffer" | "text"): Promise<ArrayBuffer | string | null> {
-    const response = await cloudflareFetch(valueUrl(key), config.apiToken, {}, { ...options, permission, notFound: "null" });
+    const response = await cloudflareFetch(
+      valueUrl(key),
+      config.apiToken,
+      {},
+      { ...options, permission, notFound: "null" },
+    );
     if (response === null) return null;
     return type === "text" ? response.text() : response.arrayBuffer();
   }
@@ -53,7 +63,12 @@ export function remotePolicyKv(config: RemoteKvConfig, options: CloudflareFetchO
     },
     async list({ prefix, cursor }) {
       const query = new URLSearchParams({ prefix, limit: "1000", ...(cursor ? { cursor } : {}) });
-      const response = await cloudflareFetch(`${namespace}/keys?${query}`, config.apiToken, {}, { ...options, permission });
+      const response = await cloudflareFetch(
+        `${namespace}/keys?${query}`,
+        config.apiToken,
+        {},
+        { ...options, permission },
+      );
       const page = listSchema.parse(await response.json());
       const next = page.result_info?.cursor ?? "";
       return { keys: page.result, list_complete: next === "", cursor: next || undefined };

@@ -1,7 +1,7 @@
 import { greedyAction } from "../../shared/policy/explore.ts";
-import type { Dataset, LoggedState } from "../dataset.ts";
-import { createRng, randomIndex, sampleIndices, type Rng } from "../rng.ts";
-import type { QModel } from "../target-policy.ts";
+import type { Dataset, LoggedState } from "../data/dataset.ts";
+import { createRng, randomIndex, sampleIndices, type Rng } from "../../shared/rng.ts";
+import type { QModel } from "../ope/target-policy.ts";
 
 /** The action a policy picks in a state. */
 export type ActionChooser = (state: LoggedState) => number;

@@ -80,14 +80,20 @@ function notInRun(what: string): string {
 
 function factsSection(facts: readonly ReportFact[]): string {
   if (facts.length === 0) return "";
-  const rows = facts.map((f) => `<tr><th>${escapeHtml(f.label)}</th><td>${escapeHtml(typeof f.value === "number" ? formatNumber(f.value) : f.value)}</td></tr>`);
+  const rows = facts.map(
+    (f) =>
+      `<tr><th>${escapeHtml(f.label)}</th><td>${escapeHtml(typeof f.value === "number" ? formatNumber(f.value) : f.value)}</td></tr>`,
+  );
   return `<table class="facts">${rows.join("")}</table>`;
 }
 
 function gateSection(gate: GateDecision | null): string {
   if (!gate) return section("Publish gate", notInRun("The publish gate"));
   const verdict = gate.allowed ? "Publishing allowed" : "Publishing refused";
-  return section("Publish gate", `<p class="gate ${gate.allowed ? "allowed" : "refused"}"><strong>${verdict}:</strong> ${escapeHtml(gate.reason)}</p>`);
+  return section(
+    "Publish gate",
+    `<p class="gate ${gate.allowed ? "allowed" : "refused"}"><strong>${verdict}:</strong> ${escapeHtml(gate.reason)}</p>`,
+  );
 }
 
 function learningCurveSection(curve: LearningCurve | null): string {
@@ -95,15 +101,26 @@ function learningCurveSection(curve: LearningCurve | null): string {
   const xLabel = curve.unit;
   return section(
     "Learning curve",
-    lineChart({ title: `Loss per ${curve.unit}`, xLabel, yLabel: "loss", series: [{ name: "loss", values: curve.loss }] }) +
-      lineChart({ title: `Mean Q per ${curve.unit}`, xLabel, yLabel: "mean Q", series: [{ name: "mean Q", values: curve.meanQ }] }),
+    lineChart({
+      title: `Loss per ${curve.unit}`,
+      xLabel,
+      yLabel: "loss",
+      series: [{ name: "loss", values: curve.loss }],
+    }) +
+      lineChart({
+        title: `Mean Q per ${curve.unit}`,
+        xLabel,
+        yLabel: "mean Q",
+        series: [{ name: "mean Q", values: curve.meanQ }],
+      }),
   );
 }
 
 function evaluationSection(comparison: PolicyComparison | null): string {
   if (!comparison) return section("Offline evaluation", notInRun("Offline evaluation"));
   const horizons: Horizon[] = comparison.gamma > 0 ? ["immediate", "return"] : ["immediate"];
-  const baseline = comparison.policies.find((p) => p.role === "current") ?? comparison.policies.find((p) => p.role === "logging");
+  const baseline =
+    comparison.policies.find((p) => p.role === "current") ?? comparison.policies.find((p) => p.role === "logging");
   const plots = horizons.map((horizon) => {
     const reference = baseline ? headlineEstimate(baseline, horizon) : undefined;
     return intervalPlot({
@@ -113,7 +130,9 @@ function evaluationSection(comparison: PolicyComparison | null): string {
       reference: baseline && reference ? { label: `${baseline.name}:`, value: reference.value } : null,
     });
   });
-  const notes = comparison.policies.filter((p) => p.note).map((p) => `<li><strong>${escapeHtml(p.name)}</strong>: ${escapeHtml(p.note ?? "")}</li>`);
+  const notes = comparison.policies
+    .filter((p) => p.note)
+    .map((p) => `<li><strong>${escapeHtml(p.name)}</strong>: ${escapeHtml(p.note ?? "")}</li>`);
   const method =
     comparison.intervalMethod === "bootstrap"
       ? `percentile bootstrap, ${comparison.bootstrapReplicates} resamples, seed ${comparison.seed}`
@@ -123,24 +142,33 @@ function evaluationSection(comparison: PolicyComparison | null): string {
     `${formatPercent(comparison.level)} intervals by ${method}; DR reward model: ${comparison.rewardModel === "trained-q" ? "the trained Q" : "fitted per state and action"}.`;
   return section(
     "Offline evaluation",
-    `<p>${escapeHtml(summary)}</p>${plots.join("")}${estimatesTable(comparison)}` + (notes.length > 0 ? `<ul class="notes">${notes.join("")}</ul>` : ""),
+    `<p>${escapeHtml(summary)}</p>${plots.join("")}${estimatesTable(comparison)}` +
+      (notes.length > 0 ? `<ul class="notes">${notes.join("")}</ul>` : ""),
   );
 }
 
 /** The estimate a policy is judged by on a horizon: DR or PDWIS off-policy, the on-policy figure for the logging policy. */
 function headlineEstimate(policy: PolicyEvaluation, horizon: Horizon): EstimateSummary | undefined {
-  const headline: readonly EstimatorName[] = horizon === "immediate" ? ["dr", "on-policy"] : ["pdwis", "on-policy-return"];
+  const headline: readonly EstimatorName[] =
+    horizon === "immediate" ? ["dr", "on-policy"] : ["pdwis", "on-policy-return"];
   return policy.estimates.find((e) => headline.includes(e.estimator));
 }
 
 function intervalRows(policy: PolicyEvaluation, horizon: Horizon): IntervalRow[] {
   return policy.estimates
     .filter((e) => e.horizon === horizon)
-    .map((e) => ({ label: `${policy.name} · ${ESTIMATOR_LABELS[e.estimator]}`, value: e.value, lower: e.lower, upper: e.upper, highlight: policy.role === "candidate" }));
+    .map((e) => ({
+      label: `${policy.name} · ${ESTIMATOR_LABELS[e.estimator]}`,
+      value: e.value,
+      lower: e.lower,
+      upper: e.upper,
+      highlight: policy.role === "candidate",
+    }));
 }
 
 function estimatesTable(comparison: PolicyComparison): string {
-  const header = "<tr><th>Policy</th><th>Role</th><th>Estimator</th><th>Estimate</th><th>Interval</th><th>ESS</th><th>Interval method</th></tr>";
+  const header =
+    "<tr><th>Policy</th><th>Role</th><th>Estimator</th><th>Estimate</th><th>Interval</th><th>ESS</th><th>Interval method</th></tr>";
   const rows = comparison.policies.flatMap((policy) =>
     policy.estimates.map((e) => {
       const cells = [

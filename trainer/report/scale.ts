@@ -1,5 +1,10 @@
 /** Maps [domainMin, domainMax] linearly onto [rangeStart, rangeEnd] (a degenerate domain maps to the middle). */
-export function linearScale(domainMin: number, domainMax: number, rangeStart: number, rangeEnd: number): (value: number) => number {
+export function linearScale(
+  domainMin: number,
+  domainMax: number,
+  rangeStart: number,
+  rangeEnd: number,
+): (value: number) => number {
   const span = domainMax - domainMin;
   if (span === 0) return () => (rangeStart + rangeEnd) / 2;
   return (value) => rangeStart + ((value - domainMin) / span) * (rangeEnd - rangeStart);

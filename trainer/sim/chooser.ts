@@ -39,7 +39,9 @@ export function engineChooser(engine: DecisionEngine, spec: CompiledFeatureSpec,
   return {
     name,
     probabilities(view) {
-      const values = q ? q(encodeFeatures(spec, view.context), stateKey(spec, view.context)) : new Float32Array(view.eligible.length);
+      const values = q
+        ? q(encodeFeatures(spec, view.context), stateKey(spec, view.context))
+        : new Float32Array(view.eligible.length);
       return actionProbabilities(values, view.eligible, exploration);
     },
     choose(view) {
@@ -50,7 +52,12 @@ export function engineChooser(engine: DecisionEngine, spec: CompiledFeatureSpec,
 }
 
 /** A policy file (or none: the edge's uniform fallback) run exactly as the edge runs it. */
-export function policyChooser(policy: Policy | null, catalogue: Catalogue, spec: CompiledFeatureSpec, name?: string): Chooser {
+export function policyChooser(
+  policy: Policy | null,
+  catalogue: Catalogue,
+  spec: CompiledFeatureSpec,
+  name?: string,
+): Chooser {
   return engineChooser(createDecisionEngine(policy, catalogue, spec), spec, name);
 }
 

@@ -48,10 +48,14 @@ export interface DriveReport {
 
 /** A representative User-Agent per device class, since the Worker derives the class from it. */
 export const USER_AGENTS: Readonly<Record<DeviceClass, string>> = {
-  mobile: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-  tablet: "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-  desktop: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
-  other: "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
+  mobile:
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  tablet:
+    "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+  desktop:
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+  other:
+    "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/4.0 Chrome/76.0.3809.146 TV Safari/537.36",
 };
 
 const MAX_EXAMPLES = 5;
@@ -88,7 +92,12 @@ interface DecideAnswer {
   policyVersion: string;
 }
 
-async function driveVisitor(options: DriveOptions, traffic: Traffic, index: number, report: DriveReport): Promise<void> {
+async function driveVisitor(
+  options: DriveOptions,
+  traffic: Traffic,
+  index: number,
+  report: DriveReport,
+): Promise<void> {
   const { model } = traffic;
   const visitor = drawVisitor(traffic, options.seed, index);
   const client = new VisitorClient(options, visitor.device, report);
@@ -104,7 +113,11 @@ async function driveVisitor(options: DriveOptions, traffic: Traffic, index: numb
     if (!answer) return;
     const action = model.catalogue.findIndex((p) => p.id === answer.promotion.id);
     if (action === -1) {
-      client.fail("decide", "unknown-promotion", `the Worker chose "${answer.promotion.id}", not in the simulator's catalogue`);
+      client.fail(
+        "decide",
+        "unknown-promotion",
+        `the Worker chose "${answer.promotion.id}", not in the simulator's catalogue`,
+      );
       return;
     }
     report.decisions++;
@@ -116,7 +129,10 @@ async function driveVisitor(options: DriveOptions, traffic: Traffic, index: numb
     report.rewardPerVisitor += result.reward;
     for (const outcome of result.outcomes) {
       const eventKey = outcome.kind === "click" ? undefined : `order-${answer.decisionId}`;
-      await client.outcome({ decisionId: answer.decisionId, kind: outcome.kind, value: outcome.value, eventKey }, ts + OUTCOME_DELAY_MS[outcome.kind]);
+      await client.outcome(
+        { decisionId: answer.decisionId, kind: outcome.kind, value: outcome.value, eventKey },
+        ts + OUTCOME_DELAY_MS[outcome.kind],
+      );
     }
 
     const next = advance(traffic, visitor, ts, referrer, result.latent, streams);
@@ -143,11 +159,15 @@ class VisitorClient {
     const response = await this.post("decide", "/v1/decide", { context }, ts);
     if (!response) return null;
     const body: unknown = await response.json().catch(() => null);
-    if (!isDecideAnswer(body)) return this.fail("decide", "bad-answer", `/v1/decide answered ${JSON.stringify(body)?.slice(0, 200)}`);
+    if (!isDecideAnswer(body))
+      return this.fail("decide", "bad-answer", `/v1/decide answered ${JSON.stringify(body)?.slice(0, 200)}`);
     return body;
   }
 
-  async outcome(body: { decisionId: string; kind: string; value: number; eventKey: string | undefined }, ts: number): Promise<void> {
+  async outcome(
+    body: { decisionId: string; kind: string; value: number; eventKey: string | undefined },
+    ts: number,
+  ): Promise<void> {
     const response = await this.post("outcome", "/v1/outcome", body, ts);
     if (!response) return;
     await response.body?.cancel();
@@ -211,5 +231,9 @@ function isDecideAnswer(body: unknown): body is DecideAnswer {
   if (typeof body !== "object" || body === null) return false;
   const answer = body as Record<string, unknown>;
   const promotion = answer.promotion as Record<string, unknown> | undefined;
-  return typeof answer.decisionId === "string" && typeof promotion?.id === "string" && typeof answer.policyVersion === "string";
+  return (
+    typeof answer.decisionId === "string" &&
+    typeof promotion?.id === "string" &&
+    typeof answer.policyVersion === "string"
+  );
 }

@@ -3,7 +3,14 @@
  * (coupon conditioning, fatigue, churn, loyalty), a value-iteration oracle, scoring, exports, and an
  * HTTP driver for a running Worker. See README.md beside this file for the model and its parameters.
  */
-export { DEFAULT_SIM_MODEL, validateModel, type SimModel, type SegmentParams, type PromotionParams, type CountryParams } from "./model.ts";
+export {
+  DEFAULT_SIM_MODEL,
+  validateModel,
+  type SimModel,
+  type SegmentParams,
+  type PromotionParams,
+  type CountryParams,
+} from "./model.ts";
 export type { LatentState } from "./latent.ts";
 export { respond, type Response } from "./response.ts";
 export {
@@ -25,8 +32,23 @@ export {
   type SimulationResult,
   type VisitorOutcome,
 } from "./simulate.ts";
-export { myopicOracleChooser, oracleChooser, solveLatentMdp, type LatentRule, type LatentSolution, type SolveOptions } from "./oracle.ts";
-export { bestFixedPromotion, interval, pairedDifference, scorePolicy, type Interval, type PolicyScore, type ScoreOptions } from "./score.ts";
+export {
+  myopicOracleChooser,
+  oracleChooser,
+  solveLatentMdp,
+  type LatentRule,
+  type LatentSolution,
+  type SolveOptions,
+} from "./oracle.ts";
+export {
+  bestFixedPromotion,
+  interval,
+  pairedDifference,
+  scorePolicy,
+  type Interval,
+  type PolicyScore,
+  type ScoreOptions,
+} from "./score.ts";
 export {
   evalRowsOf,
   logRowsOf,
@@ -38,5 +60,5 @@ export {
   type EvalScore,
   type LatentSnapshot,
   type LogRow,
-} from "./export.ts";
+} from "./write-exports.ts";
 export { driveWorker, USER_AGENTS, type DriveOptions, type DriveReport } from "./drive.ts";

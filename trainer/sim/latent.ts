@@ -1,4 +1,4 @@
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../../shared/rng.ts";
 import type { SimModel } from "./model.ts";
 
 /**
@@ -30,7 +30,13 @@ export function arrivalState(model: SimModel, segment: number): LatentState {
 }
 
 /** Probability that a price cut of `depth` reference levels raises the visitor's reference one level. */
-export function conditioningProbability(model: SimModel, segment: number, reference: number, depth: number, order: OrderOutcome): number {
+export function conditioningProbability(
+  model: SimModel,
+  segment: number,
+  reference: number,
+  depth: number,
+  order: OrderOutcome,
+): number {
   // Coupon conditioning: a price cut deeper than expected pulls the expectation up, more likely the
   // bigger the surprise, and more when the discount was redeemed than when it was only seen.
   if (depth <= reference || reference >= model.levels.reference - 1) return 0;
@@ -71,7 +77,14 @@ export function returnProbability(model: SimModel, segment: number, fatigue: num
 }
 
 /** Samples the state after a page view, with the probabilities value iteration uses (two draws, always). */
-export function nextLatentState(model: SimModel, state: LatentState, action: number, depth: number, order: OrderOutcome, rng: Rng): LatentState {
+export function nextLatentState(
+  model: SimModel,
+  state: LatentState,
+  action: number,
+  depth: number,
+  order: OrderOutcome,
+  rng: Rng,
+): LatentState {
   const conditioned = rng() < conditioningProbability(model, state.segment, state.reference, depth, order);
   const fatigued = rng() < fatigueProbability(model, state.fatigue, action);
   return {
@@ -87,5 +100,9 @@ export function afterVisitBreak(model: SimModel, state: LatentState, rng: Rng): 
   const moves = visitBreakMoves(model, state);
   const referenceFades = rng() < moves.referenceDown;
   const fatigueFades = rng() < moves.fatigueDown;
-  return { ...state, reference: state.reference - (referenceFades ? 1 : 0), fatigue: state.fatigue - (fatigueFades ? 1 : 0) };
+  return {
+    ...state,
+    reference: state.reference - (referenceFades ? 1 : 0),
+    fatigue: state.fatigue - (fatigueFades ? 1 : 0),
+  };
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_CATALOGUE, type Catalogue } from "../../shared/catalogue.ts";
 import type { DeviceClass, PageType, ReferrerClass } from "../../shared/context.ts";
-import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../reward.ts";
+import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../data/reward.ts";
 
 /**
  * Every parameter of the simulated shop, as plain data. The functions elsewhere in trainer/sim read
@@ -130,8 +130,23 @@ export interface SimModel {
 }
 
 const ALL_DEVICES = { mobile: 0, tablet: 0, desktop: 0, other: 0 } as const satisfies Weights<DeviceClass>;
-const ALL_REFERRERS = { direct: 0, search: 0, social: 0, email: 0, paid: 0, other: 0 } as const satisfies Weights<ReferrerClass>;
-const ALL_PAGES = { home: 0, category: 0, product: 0, search: 0, cart: 0, checkout: 0, other: 0 } as const satisfies Weights<PageType>;
+const ALL_REFERRERS = {
+  direct: 0,
+  search: 0,
+  social: 0,
+  email: 0,
+  paid: 0,
+  other: 0,
+} as const satisfies Weights<ReferrerClass>;
+const ALL_PAGES = {
+  home: 0,
+  category: 0,
+  product: 0,
+  search: 0,
+  cart: 0,
+  checkout: 0,
+  other: 0,
+} as const satisfies Weights<PageType>;
 
 /**
  * The default shop. The numbers are chosen so that every mechanism is visible in the values:
@@ -160,7 +175,16 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       share: 0.35,
       device: { ...ALL_DEVICES, mobile: 0.55, tablet: 0.1, desktop: 0.33, other: 0.02 },
       referrer: { ...ALL_REFERRERS, direct: 0.15, search: 0.35, social: 0.15, email: 0.1, paid: 0.2, other: 0.05 },
-      page: { ...ALL_PAGES, home: 0.2, category: 0.2, search: 0.2, product: 0.25, cart: 0.1, checkout: 0.03, other: 0.02 },
+      page: {
+        ...ALL_PAGES,
+        home: 0.2,
+        category: 0.2,
+        search: 0.2,
+        product: 0.25,
+        cart: 0.1,
+        checkout: 0.03,
+        other: 0.02,
+      },
       activeHours: [
         { hour: 12, weight: 1 },
         { hour: 20, weight: 2 },
@@ -187,7 +211,16 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       share: 0.2,
       device: { ...ALL_DEVICES, mobile: 0.3, tablet: 0.15, desktop: 0.53, other: 0.02 },
       referrer: { ...ALL_REFERRERS, direct: 0.45, search: 0.15, social: 0.05, email: 0.3, paid: 0.03, other: 0.02 },
-      page: { ...ALL_PAGES, home: 0.15, category: 0.15, search: 0.1, product: 0.3, cart: 0.15, checkout: 0.1, other: 0.05 },
+      page: {
+        ...ALL_PAGES,
+        home: 0.15,
+        category: 0.15,
+        search: 0.1,
+        product: 0.3,
+        cart: 0.15,
+        checkout: 0.1,
+        other: 0.05,
+      },
       activeHours: [
         { hour: 9, weight: 1 },
         { hour: 19, weight: 2 },
@@ -214,7 +247,16 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       share: 0.2,
       device: { ...ALL_DEVICES, mobile: 0.7, tablet: 0.05, desktop: 0.23, other: 0.02 },
       referrer: { ...ALL_REFERRERS, direct: 0.05, search: 0.2, social: 0.2, email: 0.1, paid: 0.15, other: 0.3 },
-      page: { ...ALL_PAGES, home: 0.15, category: 0.15, search: 0.25, product: 0.2, cart: 0.15, checkout: 0.05, other: 0.05 },
+      page: {
+        ...ALL_PAGES,
+        home: 0.15,
+        category: 0.15,
+        search: 0.25,
+        product: 0.2,
+        cart: 0.15,
+        checkout: 0.05,
+        other: 0.05,
+      },
       activeHours: [
         { hour: 13, weight: 1 },
         { hour: 22, weight: 2 },
@@ -241,7 +283,16 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       share: 0.25,
       device: { ...ALL_DEVICES, mobile: 0.6, tablet: 0.2, desktop: 0.15, other: 0.05 },
       referrer: { ...ALL_REFERRERS, direct: 0.1, search: 0.3, social: 0.4, email: 0.02, paid: 0.13, other: 0.05 },
-      page: { ...ALL_PAGES, home: 0.3, category: 0.3, search: 0.1, product: 0.2, cart: 0.04, checkout: 0.01, other: 0.05 },
+      page: {
+        ...ALL_PAGES,
+        home: 0.3,
+        category: 0.3,
+        search: 0.1,
+        product: 0.2,
+        cart: 0.04,
+        checkout: 0.01,
+        other: 0.05,
+      },
       activeHours: [
         { hour: 15, weight: 1 },
         { hour: 23, weight: 2 },
@@ -308,10 +359,13 @@ export const DEFAULT_SIM_MODEL: SimModel = {
 /** Refuses a model the simulator cannot run: a promotion without parameters, or weights that do not sum. */
 export function validateModel(model: SimModel): void {
   for (const promotion of model.catalogue) {
-    if (!model.promotions[promotion.id]) throw new RangeError(`the simulator has no parameters for promotion "${promotion.id}"`);
+    if (!model.promotions[promotion.id])
+      throw new RangeError(`the simulator has no parameters for promotion "${promotion.id}"`);
   }
-  if (model.catalogue[0]?.cost.type !== "free") throw new RangeError("the catalogue's first action must be the free default");
-  if (!(model.segments.reduce((a, s) => a + s.share, 0) > 0)) throw new RangeError("segment shares must sum to more than 0");
+  if (model.catalogue[0]?.cost.type !== "free")
+    throw new RangeError("the catalogue's first action must be the free default");
+  if (!(model.segments.reduce((a, s) => a + s.share, 0) > 0))
+    throw new RangeError("segment shares must sum to more than 0");
   for (const segment of model.segments) {
     if (!(segment.restingReference >= 0 && segment.restingReference < model.levels.reference)) {
       throw new RangeError(`segment ${segment.id}: resting reference outside the ${model.levels.reference} levels`);

@@ -3,7 +3,15 @@ import { greedyChooser, type Chooser, type PageView } from "./chooser.ts";
 import type { LatentState } from "./latent.ts";
 import { DEFAULT_SIM_MODEL, validateModel, type SimModel } from "./model.ts";
 import { respond } from "./response.ts";
-import { continuationTable, latentSpace, lookahead, responseCell, segmentTables, sweep, type LatentRule } from "./value-iteration.ts";
+import {
+  continuationTable,
+  latentSpace,
+  lookahead,
+  responseCell,
+  segmentTables,
+  sweep,
+  type LatentRule,
+} from "./value-iteration.ts";
 
 export type { LatentRule } from "./value-iteration.ts";
 
@@ -73,7 +81,9 @@ export function solveLatentMdp(options: SolveOptions = {}): LatentSolution {
   const shares = model.segments.reduce((a, s) => a + s.share, 0);
   model.segments.forEach((segment, g) => {
     let v = 0;
-    space.classes.forEach((cls, c) => (v += cls.probability * values[space.index(g, c, segment.restingReference, 0, 0)]!));
+    space.classes.forEach(
+      (cls, c) => (v += cls.probability * values[space.index(g, c, segment.restingReference, 0, 0)]!),
+    );
     valueBySegment[segment.id] = v;
     valuePerVisitor += (segment.share / shares) * v;
   });
@@ -85,11 +95,19 @@ export function solveLatentMdp(options: SolveOptions = {}): LatentSolution {
     valueBySegment,
     sweeps,
     actionValues(state, context) {
-      const s = space.index(state.segment, space.classOf(context.country), state.reference, state.fatigue, state.loyalty);
+      const s = space.index(
+        state.segment,
+        space.classOf(context.country),
+        state.reference,
+        state.fatigue,
+        state.loyalty,
+      );
       const q = new Float64Array(space.actions);
       for (let a = 0; a < q.length; a++) {
         const cell = responseCell(model, state, context, a);
-        q[a] = cell.reward + gamma * lookahead(continuation, s, space.referenceStride, a, space.actions, cell.order, cell.referenceUp, 0);
+        q[a] =
+          cell.reward +
+          gamma * lookahead(continuation, s, space.referenceStride, a, space.actions, cell.order, cell.referenceUp, 0);
       }
       return q;
     },

@@ -1,12 +1,12 @@
 import { DEFAULT_COMPILED_SPEC, type CompiledFeatureSpec } from "../../shared/features.ts";
 import type { Exploration } from "../../shared/policy/types.ts";
-import { buildDataset } from "../build-dataset.ts";
-import type { Dataset } from "../dataset.ts";
-import type { DqnOptions } from "../dqn/index.ts";
-import { contextEncoder } from "../encoders.ts";
-import { DEFAULT_EXPLORATION } from "../policy-meta.ts";
-import type { QLearningOptions } from "../qlearning.ts";
-import { trainPolicy, type Algorithm, type TrainedPolicy } from "../train-policy.ts";
+import { buildDataset } from "../data/build-dataset.ts";
+import type { Dataset } from "../data/dataset.ts";
+import type { DqnOptions } from "../learn/dqn/index.ts";
+import { contextEncoder } from "../data/encoders.ts";
+import { DEFAULT_EXPLORATION } from "../learn/policy-meta.ts";
+import type { QLearningOptions } from "../learn/qlearning.ts";
+import { trainPolicy, type Algorithm, type TrainedPolicy } from "../learn/train-policy.ts";
 import { uniformChooser, type Chooser } from "./chooser.ts";
 import { DEFAULT_SIM_MODEL, type SimModel } from "./model.ts";
 import { MAX_OUTCOME_DELAY_MS, simulateTraffic, type SimulationResult } from "./simulate.ts";
@@ -36,7 +36,11 @@ export interface SimulatedLogOptions {
 }
 
 /** Joins a recorded run's rows into a dataset; `now` is late enough that every outcome has landed. */
-export function datasetOfRun(run: SimulationResult, model: SimModel = DEFAULT_SIM_MODEL, spec: CompiledFeatureSpec = DEFAULT_COMPILED_SPEC): Dataset {
+export function datasetOfRun(
+  run: SimulationResult,
+  model: SimModel = DEFAULT_SIM_MODEL,
+  spec: CompiledFeatureSpec = DEFAULT_COMPILED_SPEC,
+): Dataset {
   if (run.steps.length === 0) throw new RangeError("the run recorded no steps (simulate with record: true)");
   const decisions = run.steps.map((step) => step.decision);
   const outcomes = run.steps.flatMap((step) => step.outcomes);
@@ -48,7 +52,10 @@ export function datasetOfRun(run: SimulationResult, model: SimModel = DEFAULT_SI
     // rewards are exactly the simulator's and no decision is held back.
     now: last + MAX_OUTCOME_DELAY_MS + 1,
     attributionWindowMs: MAX_OUTCOME_DELAY_MS,
-    encoder: contextEncoder(spec, model.catalogue.map((p) => p.id)),
+    encoder: contextEncoder(
+      spec,
+      model.catalogue.map((p) => p.id),
+    ),
   });
 }
 
@@ -67,7 +74,10 @@ export function simulateLogs(options: SimulatedLogOptions): SimulatedLogs {
   if (visitors === undefined) {
     if (options.decisions === undefined) throw new RangeError("give visitors or decisions");
     // The pilot uses its own seed, so that it shares no visitors with the run itself.
-    visitors = Math.max(1, Math.round(options.decisions / pageViewsPerVisitor(policy, model, spec, options.seed + 7919)));
+    visitors = Math.max(
+      1,
+      Math.round(options.decisions / pageViewsPerVisitor(policy, model, spec, options.seed + 7919)),
+    );
   }
   const run = simulateTraffic({ seed: options.seed, visitors, policy, model, spec, record: true });
   return { run, dataset: datasetOfRun(run, model, spec) };

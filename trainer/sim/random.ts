@@ -1,4 +1,4 @@
-import { createRng, type Rng } from "../rng.ts";
+import { createRng, type Rng } from "../../shared/rng.ts";
 
 /**
  * Random streams for the simulator. Every draw comes from a generator keyed by (seed, visitor, step,
@@ -32,9 +32,11 @@ export interface Categorical<T> {
 }
 
 export function categorical<T>(values: readonly T[], weights: readonly number[]): Categorical<T> {
-  if (values.length !== weights.length || values.length === 0) throw new RangeError("categorical needs one weight per value");
+  if (values.length !== weights.length || values.length === 0)
+    throw new RangeError("categorical needs one weight per value");
   const total = weights.reduce((a, b) => a + b, 0);
-  if (!(total > 0) || weights.some((w) => !(w >= 0))) throw new RangeError("categorical weights must be ≥ 0 with a positive sum");
+  if (!(total > 0) || weights.some((w) => !(w >= 0)))
+    throw new RangeError("categorical weights must be ≥ 0 with a positive sum");
   const probabilities = Float64Array.from(weights, (w) => w / total);
   const cumulative = new Float64Array(values.length);
   let sum = 0;
@@ -46,7 +48,10 @@ export function categorical<T>(values: readonly T[], weights: readonly number[])
 /** A categorical over the keys of a weight record (zero-weight keys stay in, never drawn). */
 export function categoricalOf<K extends string>(weights: Readonly<Record<K, number>>): Categorical<K> {
   const keys = Object.keys(weights) as K[];
-  return categorical(keys, keys.map((k) => weights[k]));
+  return categorical(
+    keys,
+    keys.map((k) => weights[k]),
+  );
 }
 
 export function drawCategorical<T>(rng: Rng, distribution: Categorical<T>): T {

@@ -68,9 +68,18 @@ export function scorePolicy(policy: Chooser | DecisionEngine, options: ScoreOpti
   const actions: Record<string, number> = {};
   let name = "";
   const perSeed = seeds.map((seed) => {
-    const run = simulateTraffic({ seed, visitors, policy, model, spec: options.spec, maxSteps: options.maxSteps, record: false });
+    const run = simulateTraffic({
+      seed,
+      visitors,
+      policy,
+      model,
+      spec: options.spec,
+      maxSteps: options.maxSteps,
+      record: false,
+    });
     name = run.policy;
-    for (const visitor of run.visitors) for (const [id, n] of Object.entries(visitor.actions)) actions[id] = (actions[id] ?? 0) + n;
+    for (const visitor of run.visitors)
+      for (const [id, n] of Object.entries(visitor.actions)) actions[id] = (actions[id] ?? 0) + n;
     return seedScore(seed, run.visitors);
   });
   const mean = (pick: (s: SeedScore) => number) => perSeed.reduce((a, s) => a + pick(s), 0) / perSeed.length;
@@ -124,7 +133,10 @@ export function interval(samples: readonly number[]): Interval {
   return { mean, lower: mean - halfWidth, upper: mean + halfWidth, halfWidth };
 }
 
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /** Two-sided 95% Student t quantile; beyond 30 degrees of freedom, 1.96 + 2.46/df (within 0.3%). */
 function tQuantile975(df: number): number {
@@ -132,7 +144,12 @@ function tQuantile975(df: number): number {
 }
 
 /** The best single promotion (each scored always-on where eligible, the default elsewhere), and all of them. */
-export function bestFixedPromotion(options: ScoreOptions = {}): { actionId: string; chooser: Chooser; score: PolicyScore; all: PolicyScore[] } {
+export function bestFixedPromotion(options: ScoreOptions = {}): {
+  actionId: string;
+  chooser: Chooser;
+  score: PolicyScore;
+  all: PolicyScore[];
+} {
   const catalogue = (options.model ?? DEFAULT_SIM_MODEL).catalogue;
   const all = catalogue.map((promotion) => scorePolicy(fixedChooser(promotion.id, catalogue), options));
   let best = 0;

@@ -4,9 +4,16 @@ import type { DecisionEngine } from "../../shared/decide.ts";
 import { fingerprint } from "../../shared/hash.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey, type CompiledFeatureSpec } from "../../shared/features.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import { exposureCounts, newVisitorMemory, recordExposure, recordPageView, recordPurchase, visitorState } from "../../shared/visitor.ts";
+import {
+  exposureCounts,
+  newVisitorMemory,
+  recordExposure,
+  recordPageView,
+  recordPurchase,
+  visitorState,
+} from "../../shared/visitor.ts";
 import type { Choice } from "../../shared/policy/explore.ts";
-import type { AttributedOutcome } from "../reward.ts";
+import type { AttributedOutcome } from "../data/reward.ts";
 import { engineChooser, type Chooser } from "./chooser.ts";
 import { arrivalState, ORDER, type LatentState } from "./latent.ts";
 import { DEFAULT_SIM_MODEL, validateModel, type SimModel } from "./model.ts";
@@ -131,12 +138,16 @@ function simulateVisitor(run: Run, index: number): VisitorOutcome {
   for (let step = 0; step < maxSteps; step++) {
     const streams = stepStreams(seed, index, step);
     memory = recordPageView(memory, ts);
-    const context: Context = { ...requestContext(traffic, visitor, ts, referrer, streams.world), ...visitorState(memory, ts) };
+    const context: Context = {
+      ...requestContext(traffic, visitor, ts, referrer, streams.world),
+      ...visitorState(memory, ts),
+    };
     const exposures = exposureCounts(memory, ts);
     const eligible = eligibleMask(model.catalogue, context, exposures);
     const decisionId = `sim-${seed}-${index}-${step}`;
     const choice = chooser.choose({ decisionId, context, exposures, eligible, latent });
-    if (!eligible[choice.action]) throw new Error(`${chooser.name} chose ineligible action ${choice.action} at ${decisionId}`);
+    if (!eligible[choice.action])
+      throw new Error(`${chooser.name} chose ineligible action ${choice.action} at ${decisionId}`);
 
     const promotion = model.catalogue[choice.action]!;
     const result = respondToPromotion(model, latent, context, choice.action, streams.dice);
@@ -172,7 +183,13 @@ function simulateVisitor(run: Run, index: number): VisitorOutcome {
 }
 
 /** Adds one page view to a visitor's totals. */
-export function summarise(summary: VisitorOutcome, model: SimModel, action: number, result: StepResult, discount: number): void {
+export function summarise(
+  summary: VisitorOutcome,
+  model: SimModel,
+  action: number,
+  result: StepResult,
+  discount: number,
+): void {
   const promotion = model.catalogue[action]!;
   summary.pageViews++;
   summary.discountedValue += discount * result.reward;

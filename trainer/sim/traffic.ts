@@ -1,8 +1,17 @@
 import type { DeviceClass, PageType, ReferrerClass } from "../../shared/context.ts";
 import { VISIT_GAP_MS } from "../../shared/visitor.ts";
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../../shared/rng.ts";
 import type { CountryParams, HourPeak, SimModel } from "./model.ts";
-import { categorical, categoricalOf, drawCategorical, drawGeometric, drawInt, STREAM, streamRng, type Categorical } from "./random.ts";
+import {
+  categorical,
+  categoricalOf,
+  drawCategorical,
+  drawGeometric,
+  drawInt,
+  STREAM,
+  streamRng,
+  type Categorical,
+} from "./random.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -87,7 +96,15 @@ export function drawVisitor(traffic: Traffic, seed: number, index: number): Visi
   const country = drawCategorical(rng, traffic.country);
   const day = drawInt(rng, 0, traffic.model.arrivalDays - 1);
   const arrival = localTimeToUtc(traffic.model.startTime + day * DAY_MS, drawCategorical(rng, own.hour), rng, country);
-  return { index, id: `sim-${seed}-${index}`, segment, device, country, arrival, referrer: drawCategorical(rng, own.referrer) };
+  return {
+    index,
+    id: `sim-${seed}-${index}`,
+    segment,
+    device,
+    country,
+    arrival,
+    referrer: drawCategorical(rng, own.referrer),
+  };
 }
 
 /** The page and cart of one page view: independent draws given the segment, so that contexts are i.i.d. per step. */
@@ -104,7 +121,10 @@ export function drawPage(traffic: Traffic, segment: number, rng: Rng): PageDraw 
 }
 
 /** Every page view a segment can produce, with its probability: the context support value iteration sums over. */
-export function pageSupport(traffic: Traffic, segment: number): { page: PageType; cartValue: number; probability: number }[] {
+export function pageSupport(
+  traffic: Traffic,
+  segment: number,
+): { page: PageType; cartValue: number; probability: number }[] {
   const own = traffic.segments[segment]!;
   const support: { page: PageType; cartValue: number; probability: number }[] = [];
   own.page.values.forEach((page, i) => {
@@ -132,7 +152,13 @@ export interface NextPageView {
  * a visitor is the same under every policy; only where it stops (churn) depends on the policy.
  * `stays` decides between the next page of this visit (seconds later) and the next visit (days later).
  */
-export function drawNextPageView(traffic: Traffic, visitor: VisitorProfile, ts: number, stays: boolean, rng: Rng): NextPageView {
+export function drawNextPageView(
+  traffic: Traffic,
+  visitor: VisitorProfile,
+  ts: number,
+  stays: boolean,
+  rng: Rng,
+): NextPageView {
   const own = traffic.segments[visitor.segment]!;
   const secondsLater = drawInt(rng, 20, 240);
   const gapDays = drawGeometric(rng, traffic.model.segments[visitor.segment]!.daysBetweenVisits);

@@ -1,6 +1,16 @@
 import { eligibleMask } from "../../shared/catalogue.ts";
 import { NEW_VISITOR, type Context } from "../../shared/context.ts";
-import { conditioningProbability, fatigueProbability, loyaltyUp, ORDER, ORDER_OUTCOMES, returnProbability, visitBreakMoves, type LatentState, type OrderOutcome } from "./latent.ts";
+import {
+  conditioningProbability,
+  fatigueProbability,
+  loyaltyUp,
+  ORDER,
+  ORDER_OUTCOMES,
+  returnProbability,
+  visitBreakMoves,
+  type LatentState,
+  type OrderOutcome,
+} from "./latent.ts";
 import type { SimModel } from "./model.ts";
 import { orderProbabilities, respond, type ResponseContext } from "./response.ts";
 import { compileTraffic, pageSupport } from "./traffic.ts";
@@ -41,7 +51,8 @@ export function latentSpace(model: SimModel): LatentSpace {
   const { reference: R, fatigue: F, loyalty: L } = model.levels;
   const classes: { probability: number; representative: string }[] = [];
   const byMask = new Map<string, number>();
-  const maskOf = (country: string) => eligibleMask(model.catalogue, probeContext({ page: "product", cartValue: 1e6 }, country), {}).join("");
+  const maskOf = (country: string) =>
+    eligibleMask(model.catalogue, probeContext({ page: "product", cartValue: 1e6 }, country), {}).join("");
   const total = model.countries.reduce((a, c) => a + c.weight, 0);
   for (const country of model.countries) {
     const mask = maskOf(country.code);
@@ -62,7 +73,8 @@ export function latentSpace(model: SimModel): LatentSpace {
     referenceStride: F * L,
     classOf(country) {
       const c = byMask.get(maskOf(country));
-      if (c === undefined) throw new RangeError(`country ${country} allows a set of promotions that no simulated country has`);
+      if (c === undefined)
+        throw new RangeError(`country ${country} allows a set of promotions that no simulated country has`);
       return c;
     },
     index: (g, c, r, f, l) => (((g * C + c) * R + r) * F + f) * L + l,
@@ -118,7 +130,9 @@ export function segmentTables(model: SimModel, space: LatentSpace): SegmentTable
     const K = support.length;
     const eligible = new Uint8Array(space.classes.length * K * A);
     space.classes.forEach((cls, c) =>
-      support.forEach((view, k) => eligible.set(eligibleMask(model.catalogue, probeContext(view, cls.representative), {}), (c * K + k) * A)),
+      support.forEach((view, k) =>
+        eligible.set(eligibleMask(model.catalogue, probeContext(view, cls.representative), {}), (c * K + k) * A),
+      ),
     );
     const cells = R * F * K * A;
     const table: SegmentTable = {
@@ -161,7 +175,12 @@ function nextPageViewValues(model: SimModel, space: LatentSpace, values: Float64
         for (let f = 0; f < F; f++) {
           for (let l = 0; l < L; l++) {
             const s = space.index(g, c, r, f, l);
-            const { referenceDown: pr, fatigueDown: pf } = visitBreakMoves(model, { segment: g, reference: r, fatigue: f, loyalty: l });
+            const { referenceDown: pr, fatigueDown: pf } = visitBreakMoves(model, {
+              segment: g,
+              reference: r,
+              fatigue: f,
+              loyalty: l,
+            });
             const faded =
               (1 - pr) * (1 - pf) * values[s]! +
               (pr > 0 ? pr * (1 - pf) * values[s - space.referenceStride]! : 0) +
@@ -196,7 +215,8 @@ export function continuationTable(model: SimModel, space: LatentSpace, values: F
               for (const o of ORDER_OUTCOMES) {
                 // Loyalty either rises for sure or stays; fatigue rises with probability `tired`.
                 const s2 = space.index(g, c, r, f, l + loyaltyUp(model, l, o));
-                table[(space.index(g, c, r, f, l) * A + a) * OUTCOMES + o] = (1 - tired) * w[s2]! + (tired > 0 ? tired * w[s2 + L]! : 0);
+                table[(space.index(g, c, r, f, l) * A + a) * OUTCOMES + o] =
+                  (1 - tired) * w[s2]! + (tired > 0 ? tired * w[s2 + L]! : 0);
               }
             }
           }
@@ -267,7 +287,8 @@ export function sweep(
               for (let a = 0; a < A; a++) {
                 if (eligible[eligibleAt + a] === 0) continue;
                 const i = cellAt + a;
-                const q = reward[i]! + gamma * lookahead(continuation, s, stride, a, A, order, referenceUp, i * OUTCOMES);
+                const q =
+                  reward[i]! + gamma * lookahead(continuation, s, stride, a, A, order, referenceUp, i * OUTCOMES);
                 const score = ruleCode === 0 ? q : ruleCode === 1 ? reward[i]! : a === fixed ? 1 : a === 0 ? 0 : -1;
                 // Strictly greater: the lowest index wins ties, as in the edge's greedy choice.
                 if (score > chosenScore) {

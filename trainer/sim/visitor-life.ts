@@ -1,7 +1,7 @@
 import type { Context } from "../../shared/context.ts";
-import type { AttributedOutcome } from "../reward.ts";
-import { rewardOf } from "../reward.ts";
-import type { Rng } from "../rng.ts";
+import type { AttributedOutcome } from "../data/reward.ts";
+import { rewardOf } from "../data/reward.ts";
+import type { Rng } from "../../shared/rng.ts";
 import { afterVisitBreak, nextLatentState, returnProbability, type LatentState } from "./latent.ts";
 import type { SimModel } from "./model.ts";
 import { STREAM, streamRng } from "./random.ts";
@@ -26,11 +26,27 @@ export function stepStreams(seed: number, visitor: number, step: number): StepSt
 }
 
 /** The request half of a context: what the page and the request tell the edge (the cookie tells it the rest). */
-export type RequestContext = Pick<Context, "device" | "country" | "localHour" | "weekday" | "page" | "referrer" | "cartValue">;
+export type RequestContext = Pick<
+  Context,
+  "device" | "country" | "localHour" | "weekday" | "page" | "referrer" | "cartValue"
+>;
 
-export function requestContext(traffic: Traffic, visitor: VisitorProfile, ts: number, referrer: Context["referrer"], world: Rng): RequestContext {
+export function requestContext(
+  traffic: Traffic,
+  visitor: VisitorProfile,
+  ts: number,
+  referrer: Context["referrer"],
+  world: Rng,
+): RequestContext {
   const { page, cartValue } = drawPage(traffic, visitor.segment, world);
-  return { device: visitor.device, country: visitor.country.code, ...localClock(ts, visitor.country), page, referrer, cartValue };
+  return {
+    device: visitor.device,
+    country: visitor.country.code,
+    ...localClock(ts, visitor.country),
+    page,
+    referrer,
+    cartValue,
+  };
 }
 
 /** What happened after the promotion was shown. */
@@ -44,7 +60,13 @@ export interface StepResult {
   latent: LatentState;
 }
 
-export function respondToPromotion(model: SimModel, latent: LatentState, context: RequestContext, action: number, dice: Rng): StepResult {
+export function respondToPromotion(
+  model: SimModel,
+  latent: LatentState,
+  context: RequestContext,
+  action: number,
+  dice: Rng,
+): StepResult {
   const response = respond(model, latent, context, action);
   const outcome = drawOutcome(response, dice);
   const outcomes = attributedOutcomes(outcome, response.orderValue);
@@ -67,7 +89,14 @@ export interface NextStep {
 }
 
 /** Stay in the visit, come back later (a probability that depends on the state), or churn. */
-export function advance(traffic: Traffic, visitor: VisitorProfile, ts: number, referrer: Context["referrer"], after: LatentState, streams: StepStreams): NextStep | null {
+export function advance(
+  traffic: Traffic,
+  visitor: VisitorProfile,
+  ts: number,
+  referrer: Context["referrer"],
+  after: LatentState,
+  streams: StepStreams,
+): NextStep | null {
   const { model } = traffic;
   const stays = streams.world() < model.segments[visitor.segment]!.stay;
   const returns = streams.world() < returnProbability(model, after.segment, after.fatigue, after.loyalty);

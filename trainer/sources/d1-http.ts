@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { CloudflareApiError, cloudflareApiBase, cloudflareFetch, requireEnv, type CloudflareFetchOptions } from "../cloudflare-api.ts";
+import {
+  CloudflareApiError,
+  cloudflareApiBase,
+  cloudflareFetch,
+  requireEnv,
+  type CloudflareFetchOptions,
+} from "../runtime/cloudflare-api.ts";
 
 /** Where and as whom to query a D1 database through the Cloudflare REST API. */
 export interface D1HttpConfig {
@@ -37,7 +43,9 @@ export type D1RawQuery = (sql: string, params: readonly unknown[]) => Promise<Ra
 
 const rawResponseSchema = z.object({
   success: z.literal(true),
-  result: z.array(z.object({ results: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) }) })).min(1),
+  result: z
+    .array(z.object({ results: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.unknown())) }) }))
+    .min(1),
 });
 
 /** A D1 client over HTTP, with the retries of {@link cloudflareFetch}. */
@@ -52,7 +60,8 @@ export function d1RawClient(config: D1HttpConfig, options: D1HttpClientOptions =
     );
     const text = await response.text();
     const parsed = rawResponseSchema.safeParse(parseJson(text));
-    if (!parsed.success) throw new CloudflareApiError(`unexpected D1 API response: ${text.slice(0, 200)}`, response.status);
+    if (!parsed.success)
+      throw new CloudflareApiError(`unexpected D1 API response: ${text.slice(0, 200)}`, response.status);
     return parsed.data.result[0]!.results;
   };
 }

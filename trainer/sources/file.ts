@@ -1,6 +1,6 @@
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import { readLines } from "../jsonl.ts";
-import type { LogMeta } from "../log-meta.ts";
+import { readLines } from "../runtime/jsonl.ts";
+import type { LogMeta } from "../data/log-meta.ts";
 import { parseLogLine, type LineTable, type ParsedLine } from "./log-lines.ts";
 import { DEFAULT_PAGE_SIZE, type LogSource, type RejectedLines } from "./log-source.ts";
 
@@ -35,7 +35,8 @@ export function fileSource(path: string, options: FileSourceOptions = {}): LogSo
       const isFirst = firstContentLine;
       firstContentLine = false;
       if (parsed.kind === "meta" || parsed.kind === "invalid-meta") {
-        if (isFirst && parsed.kind === "invalid-meta") throw new Error(`${path}:${number}: invalid meta line: ${parsed.detail}`);
+        if (isFirst && parsed.kind === "invalid-meta")
+          throw new Error(`${path}:${number}: invalid meta line: ${parsed.detail}`);
         // The opening meta line is read by meta(); a later one is misplaced, valid or not.
         if (!isFirst && table === "decisions") reject(rejected, "misplaced-meta", number);
       } else if (parsed.kind === "rejected") {

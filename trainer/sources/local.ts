@@ -1,5 +1,6 @@
+import type { D1Database } from "@cloudflare/workers-types";
 import { drizzle } from "drizzle-orm/d1";
-import { DEFAULT_PERSIST_TO, openLocalBindings, type LocalBindingsOptions } from "../local-bindings.ts";
+import { DEFAULT_PERSIST_TO, openLocalBindings, type LocalBindingsOptions } from "../runtime/local-bindings.ts";
 import { DEFAULT_PAGE_SIZE, type LogSource } from "./log-source.ts";
 import { sqlLogSource } from "./sql-pages.ts";
 

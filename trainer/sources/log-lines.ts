@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
-import { logMetaSchema, type LogMeta } from "../log-meta.ts";
+import { logMetaSchema, type LogMeta } from "../data/log-meta.ts";
 
 /**
  * One line of the JSONL log format: a {@link LogMessage} (what the edge queues, and what
@@ -53,18 +53,23 @@ export function parseLogLine(text: string): ParsedLine {
   switch (type) {
     case "meta": {
       const meta = logMetaSchema.safeParse(value);
-      return meta.success ? { kind: "meta", meta: meta.data } : { kind: "invalid-meta", detail: z.prettifyError(meta.error) };
+      return meta.success
+        ? { kind: "meta", meta: meta.data }
+        : { kind: "invalid-meta", detail: z.prettifyError(meta.error) };
     }
     case "decision": {
       const row = decisionRowSchema.safeParse((value as { row?: unknown }).row);
-      return row.success ? { kind: "decision", row: row.data } : { kind: "rejected", table: "decisions", reason: "invalid-decision-row" };
+      return row.success
+        ? { kind: "decision", row: row.data }
+        : { kind: "rejected", table: "decisions", reason: "invalid-decision-row" };
     }
     case "outcome": {
       const row = outcomeRowSchema.safeParse((value as { row?: unknown }).row);
-      return row.success ? { kind: "outcome", row: row.data } : { kind: "rejected", table: "outcomes", reason: "invalid-outcome-row" };
+      return row.success
+        ? { kind: "outcome", row: row.data }
+        : { kind: "rejected", table: "outcomes", reason: "invalid-outcome-row" };
     }
     default:
       return { kind: "rejected", table: "decisions", reason: "unknown-type" };
   }
 }
-

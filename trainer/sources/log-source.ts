@@ -1,5 +1,5 @@
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
-import type { LogMeta } from "../log-meta.ts";
+import type { LogMeta } from "../data/log-meta.ts";
 
 export interface LogTotals {
   decisions: number;

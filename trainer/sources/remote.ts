@@ -16,7 +16,8 @@ export function remoteSource(config: D1HttpConfig, options: RemoteSourceOptions 
   const query = d1RawClient(config, options);
   const db = drizzle(async (sql, params, method) => {
     // Paging only lists rows; `get` and `run` want other result shapes, and a log reader never writes.
-    if (method !== "all" && method !== "values") throw new Error(`the remote log source does not run "${method}" queries`);
+    if (method !== "all" && method !== "values")
+      throw new Error(`the remote log source does not run "${method}" queries`);
     return { rows: (await query(sql, params)).rows };
   });
   return sqlLogSource(db, {

@@ -33,7 +33,9 @@ export function sqlLogSource<TRunResult>(db: AsyncSqliteDatabase<TRunResult>, op
           db
             .select()
             .from(decisions)
-            .where(after && and(gte(decisions.ts, after.ts), or(gt(decisions.ts, after.ts), gt(decisions.id, after.id))))
+            .where(
+              after && and(gte(decisions.ts, after.ts), or(gt(decisions.ts, after.ts), gt(decisions.id, after.id))),
+            )
             .orderBy(asc(decisions.ts), asc(decisions.id))
             .limit(pageSize),
         );

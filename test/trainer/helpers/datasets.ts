@@ -1,5 +1,5 @@
-import type { Dataset, LoggedState, Step } from "../../../trainer/dataset.ts";
-import { createRng, randomIndex } from "../../../trainer/rng.ts";
+import type { Dataset, LoggedState, Step } from "../../../trainer/data/dataset.ts";
+import { createRng, randomIndex } from "../../../shared/rng.ts";
 
 export interface StateSpec {
   key: number;
@@ -15,7 +15,12 @@ export interface StepSpec {
 }
 
 /** A dataset from literal states and steps; the fields the learners do not read get placeholders. */
-export function datasetOf(actions: readonly string[], stateCount: number, states: readonly StateSpec[], steps: readonly StepSpec[]): Dataset {
+export function datasetOf(
+  actions: readonly string[],
+  stateCount: number,
+  states: readonly StateSpec[],
+  steps: readonly StepSpec[],
+): Dataset {
   const loggedStates: LoggedState[] = states.map((s) => ({
     stateKey: s.key,
     eligible: Uint8Array.from(s.eligible),
@@ -81,7 +86,9 @@ export function syntheticBandit(options: BanditOptions): Dataset {
     const features = Array.from({ length: options.contexts + options.noiseWidth }, (_, slot) =>
       slot < options.contexts ? Number(slot === context) : rng(),
     );
-    const eligible = Array.from({ length: options.actions }, (_, a) => Number(a === 0 || rng() >= options.ineligibleRate));
+    const eligible = Array.from({ length: options.actions }, (_, a) =>
+      Number(a === 0 || rng() >= options.ineligibleRate),
+    );
     const eligibleActions = eligible.flatMap((e, a) => (e ? [a] : []));
     const action = eligibleActions[randomIndex(rng, eligibleActions.length)]!;
     const noise = (rng() + rng() + rng() - 1.5) * options.rewardNoise;

@@ -40,17 +40,25 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
 
   const server = createServer(async (request, response) => {
     const body = JSON.parse(await readBody(request)) as { sql: string; params?: SQLInputValue[] };
-    if (request.method !== "POST" || request.url !== rawPath) return send(response, 404, apiError(7000, "No route for that URI"));
-    if (request.headers.authorization !== `Bearer ${STUB_TOKEN}`) return send(response, 403, apiError(10000, "Authentication error"));
+    if (request.method !== "POST" || request.url !== rawPath)
+      return send(response, 404, apiError(7000, "No route for that URI"));
+    if (request.headers.authorization !== `Bearer ${STUB_TOKEN}`)
+      return send(response, 403, apiError(10000, "Authentication error"));
     requests.push({ sql: body.sql, params: body.params ?? [] });
     const failure = failures.shift();
-    if (failure) return send(response, failure.status, failure.body ?? apiError(0, "injected failure"), failure.headers);
+    if (failure)
+      return send(response, failure.status, failure.body ?? apiError(0, "injected failure"), failure.headers);
     try {
       const statement = db.prepare(body.sql);
       statement.setReturnArrays(true);
       const rows = statement.all(...(body.params ?? []));
       const columns = statement.columns().map((c) => c.name);
-      send(response, 200, { success: true, errors: [], messages: [], result: [{ success: true, meta: {}, results: { columns, rows } }] });
+      send(response, 200, {
+        success: true,
+        errors: [],
+        messages: [],
+        result: [{ success: true, meta: {}, results: { columns, rows } }],
+      });
     } catch (error) {
       send(response, 400, apiError(7500, error instanceof Error ? error.message : String(error)));
     }
@@ -65,7 +73,20 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
     insertDecisions(rows) {
       const insert = db.prepare("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       for (const r of rows) {
-        insert.run(r.id, r.ts, r.visitorHash, r.policyVersion, r.featureSpecHash, r.context, r.features, r.stateKey, r.eligible, r.action, r.propensity, r.explored ? 1 : 0);
+        insert.run(
+          r.id,
+          r.ts,
+          r.visitorHash,
+          r.policyVersion,
+          r.featureSpecHash,
+          r.context,
+          r.features,
+          r.stateKey,
+          r.eligible,
+          r.action,
+          r.propensity,
+          r.explored ? 1 : 0,
+        );
       }
     },
     insertOutcomes(rows) {

@@ -19,7 +19,10 @@ export const CART_CONTEXT: Context = {
 };
 
 /** A well-formed decision, encoded with the edge's current spec; override what a test is about. */
-export function decisionRow(overrides: Partial<DecisionRow> & Pick<DecisionRow, "id" | "ts">, context: Context = CART_CONTEXT): DecisionRow {
+export function decisionRow(
+  overrides: Partial<DecisionRow> & Pick<DecisionRow, "id" | "ts">,
+  context: Context = CART_CONTEXT,
+): DecisionRow {
   return {
     visitorHash: "visitor-a",
     policyVersion: "v1",

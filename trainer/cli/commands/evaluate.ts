@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { decodePolicy } from "../../../shared/policy/format.ts";
 import { DEFAULT_INTERVAL_METHOD, evaluatePolicies, gateEstimates } from "../../ope/index.ts";
-import { policyAsTarget, uniformTarget } from "../../target-policy.ts";
+import { policyAsTarget, uniformTarget } from "../../ope/target-policy.ts";
 import { numberOption, stringOption, UsageError, type Command } from "../command.ts";
 import { AGAINST_USAGE, checkComparable, defaultAgainst, loadCurrentPolicy } from "../current-policy.ts";
 import { formatComparison } from "../format-comparison.ts";
@@ -9,7 +9,8 @@ import { DATASET_OPTIONS, DATASET_USAGE, loadDataset } from "../load-dataset.ts"
 
 export const evaluateCommand: Command = {
   name: "evaluate",
-  summary: "estimate a policy's value offline on logged decisions, against the current policy, uniform and the best single promotion",
+  summary:
+    "estimate a policy's value offline on logged decisions, against the current policy, uniform and the best single promotion",
   usage: `usage: promo evaluate <policy.bin> [--source local|remote|file:<path>] [options]
 
 ${DATASET_USAGE}
@@ -41,7 +42,10 @@ ${AGAINST_USAGE}
       gamma: numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1),
       level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
       seed: numberOption(values, "seed", 1, Number.isInteger),
-      interval: { method: "bootstrap", replicates: numberOption(values, "bootstrap", DEFAULT_INTERVAL_METHOD.replicates, (b) => b >= 100) },
+      interval: {
+        method: "bootstrap",
+        replicates: numberOption(values, "bootstrap", DEFAULT_INTERVAL_METHOD.replicates, (b) => b >= 100),
+      },
     });
     if (!quiet) process.stderr.write(`${formatComparison(comparison)}\n`);
     const gate = gateEstimates(comparison);

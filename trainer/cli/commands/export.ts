@@ -1,5 +1,5 @@
 import { openLogSource, SOURCE_SPECS } from "../../sources/index.ts";
-import { exportLogs } from "../../sources/export.ts";
+import { exportLogs } from "../../sources/write-export.ts";
 import { requiredString, stringOption, type Command } from "../command.ts";
 
 export const SOURCE_USAGE = `  --source S      ${SOURCE_SPECS}; default local

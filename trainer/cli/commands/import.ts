@@ -1,4 +1,4 @@
-import { importObd } from "../../import-obd.ts";
+import { importObd } from "../../obd/import.ts";
 import { UsageError, stringOption, type Command } from "../command.ts";
 
 export const importCommand: Command = {

@@ -11,14 +11,18 @@ export const policiesCommand: Command = {
 ${TARGET_USAGE}`,
   options: { target: { type: "string" }, "persist-to": { type: "string" } },
   async run({ values }) {
-    const store = await openPolicyKv(choiceOption(values, "target", KV_TARGETS, "local"), stringOption(values, "persist-to"));
+    const store = await openPolicyKv(
+      choiceOption(values, "target", KV_TARGETS, "local"),
+      stringOption(values, "persist-to"),
+    );
     try {
       const listings = await new PolicyRegistry(store.kv).list();
       const rows = listings.map((l) => {
         const estimate = l.estimate
           ? `${l.estimate.estimator} ${l.estimate.value.toFixed(4)} [${l.estimate.lower.toFixed(4)}, ${l.estimate.upper.toFixed(4)}]`
           : "no estimate";
-        const window = l.dataFrom && l.dataTo ? `${l.dataFrom.slice(0, 16)} → ${l.dataTo.slice(0, 16)}` : "no data window";
+        const window =
+          l.dataFrom && l.dataTo ? `${l.dataFrom.slice(0, 16)} → ${l.dataTo.slice(0, 16)}` : "no data window";
         return `${l.current ? "*" : " "} ${l.version}  ${l.algorithm.padEnd(6)}  ${estimate}  ${window}`;
       });
       const header = `${listings.length} polic${listings.length === 1 ? "y" : "ies"} in ${store.where}${listings.length ? " (* = current)" : ""}`;

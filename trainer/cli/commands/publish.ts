@@ -34,7 +34,12 @@ ${TARGET_USAGE}
       if (!gate.allowed) {
         return {
           summary: `refused ${candidate.meta.version}: ${gate.reason}`,
-          json: { published: false, version: candidate.meta.version, current: current?.version ?? null, reason: gate.reason },
+          json: {
+            published: false,
+            version: candidate.meta.version,
+            current: current?.version ?? null,
+            reason: gate.reason,
+          },
           exitCode: 3,
         };
       }
@@ -56,16 +61,22 @@ ${TARGET_USAGE}
  */
 export function gatePublication(candidate: Policy, currentVersion: string | null, force: boolean): GateDecision {
   const training = candidate.meta.training;
-  if (!training?.estimate) return refuseUnlessForced("the policy carries no offline estimate; train it with `promo train`", force);
+  if (!training?.estimate)
+    return refuseUnlessForced("the policy carries no offline estimate; train it with `promo train`", force);
   const baseline = training.baseline ?? null;
   const served = currentVersion ?? "fallback";
   if (baseline === null) return publishGate(training.estimate, null, { force });
   if (baseline.version !== served) {
-    return refuseUnlessForced(`the candidate was compared with ${baseline.version}, but ${served} is current now; retrain`, force);
+    return refuseUnlessForced(
+      `the candidate was compared with ${baseline.version}, but ${served} is current now; retrain`,
+      force,
+    );
   }
   return publishGate(training.estimate, baseline.estimate, { force });
 }
 
 function refuseUnlessForced(reason: string, force: boolean): GateDecision {
-  return force ? { allowed: true, reason: `forced with --force, overriding: ${reason}` } : { allowed: false, reason: `${reason}, or publish with --force` };
+  return force
+    ? { allowed: true, reason: `forced with --force, overriding: ${reason}` }
+    : { allowed: false, reason: `${reason}, or publish with --force` };
 }

@@ -12,7 +12,10 @@ export const rollbackCommand: Command = {
 ${TARGET_USAGE}`,
   options: { to: { type: "string" }, target: { type: "string" }, "persist-to": { type: "string" } },
   async run({ values }) {
-    const store = await openPolicyKv(choiceOption(values, "target", KV_TARGETS, "local"), stringOption(values, "persist-to"));
+    const store = await openPolicyKv(
+      choiceOption(values, "target", KV_TARGETS, "local"),
+      stringOption(values, "persist-to"),
+    );
     try {
       const registry = new PolicyRegistry(store.kv);
       const from = await registry.current();

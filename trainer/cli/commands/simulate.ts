@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { DEFAULT_COMPILED_SPEC } from "../../../shared/features.ts";
 import { decodePolicy } from "../../../shared/policy/format.ts";
 import type { LogMessage } from "../../../shared/schema.ts";
-import { writeJsonl } from "../../jsonl.ts";
+import { writeJsonl } from "../../runtime/jsonl.ts";
 import {
   DEFAULT_SIM_MODEL,
   bestFixedPromotion,
@@ -25,7 +25,8 @@ import { numberOption, stringOption, UsageError, type Command, type OptionValues
 
 export const simulateCommand: Command = {
   name: "simulate",
-  summary: "simulated shoppers with known ground truth: score a policy in-process, write logs, or drive a running Worker",
+  summary:
+    "simulated shoppers with known ground truth: score a policy in-process, write logs, or drive a running Worker",
   usage: `usage: promo simulate [--policy P] [--visitors N] [--seeds 1,2,3] [exports]
        promo simulate --target http://127.0.0.1:8787 [--visitors N] [--seed S]
 
@@ -56,7 +57,12 @@ export const simulateCommand: Command = {
     const seed = numberOption(values, "seed", 1, Number.isInteger);
     const target = stringOption(values, "target");
     if (target !== undefined) {
-      const report = await driveWorker({ target, seed, visitors, concurrency: numberOption(values, "concurrency", 16, (n) => n >= 1) });
+      const report = await driveWorker({
+        target,
+        seed,
+        visitors,
+        concurrency: numberOption(values, "concurrency", 16, (n) => n >= 1),
+      });
       const failed = report.failures.decide + report.failures.outcome;
       for (const example of report.failures.examples) log(`failure: ${example}`);
       return {
@@ -78,7 +84,8 @@ export const simulateCommand: Command = {
 function seedsOf(values: OptionValues): number[] {
   const raw = stringOption(values, "seeds") ?? "1,2,3,4,5";
   const seeds = raw.split(",").map(Number);
-  if (seeds.length < 2 || seeds.some((s) => !Number.isInteger(s))) throw new UsageError(`--seeds takes at least two integers, like 1,2,3; got "${raw}"`);
+  if (seeds.length < 2 || seeds.some((s) => !Number.isInteger(s)))
+    throw new UsageError(`--seeds takes at least two integers, like 1,2,3; got "${raw}"`);
   return seeds;
 }
 
@@ -107,8 +114,18 @@ interface Exports {
 }
 
 /** One recorded run (the --seed) feeds every export, so they describe the same page views. */
-async function writeExports(values: OptionValues, chooser: Chooser, seed: number, visitors: number, log: (line: string) => void): Promise<Exports> {
-  const paths = { logs: stringOption(values, "export-logs"), eval: stringOption(values, "export-eval"), source: stringOption(values, "write-source") };
+async function writeExports(
+  values: OptionValues,
+  chooser: Chooser,
+  seed: number,
+  visitors: number,
+  log: (line: string) => void,
+): Promise<Exports> {
+  const paths = {
+    logs: stringOption(values, "export-logs"),
+    eval: stringOption(values, "export-eval"),
+    source: stringOption(values, "write-source"),
+  };
   if (!paths.logs && !paths.eval && !paths.source) return { rows: 0 };
   const run = simulateTraffic({ seed, visitors, policy: chooser });
   if (paths.logs) log(`wrote ${await writeLogsJsonl(paths.logs, logRowsOf(run))} rows to ${paths.logs}`);

@@ -1,14 +1,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Exploration, Precision } from "../../../shared/policy/types.ts";
-import { parseBackendChoice, selectBackend } from "../../backend.ts";
-import { DEFAULT_DQN_OPTIONS } from "../../dqn/index.ts";
+import { parseBackendChoice, selectBackend } from "../../runtime/backend.ts";
+import { DEFAULT_DQN_OPTIONS } from "../../learn/dqn/index.ts";
 import { DEFAULT_INTERVAL_METHOD, type IntervalMethod } from "../../ope/index.ts";
-import { DEFAULT_EXPLORATION } from "../../policy-meta.ts";
-import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../qlearning.ts";
+import { DEFAULT_EXPLORATION } from "../../learn/policy-meta.ts";
+import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../learn/qlearning.ts";
 import { renderReport } from "../../report/index.ts";
-import { splitByTime } from "../../split.ts";
-import { ALGORITHMS, trainPolicy, type Algorithm } from "../../train-policy.ts";
+import { splitByTime } from "../../data/split.ts";
+import { ALGORITHMS, trainPolicy, type Algorithm } from "../../learn/train-policy.ts";
 import { gatePublication } from "./publish.ts";
 import { choiceOption, numberOption, stringOption, UsageError, type Command, type OptionValues } from "../command.ts";
 import { AGAINST_USAGE, checkComparable, defaultAgainst, loadCurrentPolicy } from "../current-policy.ts";
@@ -79,40 +79,64 @@ ${AGAINST_USAGE}
     const seed = numberOption(values, "seed", 1, Number.isInteger);
     const precision = choiceOption<Precision>(values, "quantize", ["float32", "int8"], "float32");
     const now = new Date();
-    const version = `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${algorithm}`;
+    const version = `${now
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z")}-${algorithm}`;
 
     const backend = algorithm === "dqn" ? await startBackend(values, log) : "typescript";
     const persistTo = stringOption(values, "persist-to");
     const { dataset, description, unused } = await loadDataset(values, { log, quiet });
-    const current = await loadCurrentPolicy(stringOption(values, "against") ?? defaultAgainst(stringOption(values, "source") ?? "local"), persistTo);
+    const current = await loadCurrentPolicy(
+      stringOption(values, "against") ?? defaultAgainst(stringOption(values, "source") ?? "local"),
+      persistTo,
+    );
     checkComparable(current, dataset.featureSpecHash, dataset.actions);
 
     const holdout = numberOption(values, "holdout", 0.3, (f) => f >= 0 && f < 1);
     const data = holdout > 0 ? splitByTime(dataset, holdout) : { train: dataset, holdout: dataset };
-    if (holdout > 0) log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
-    const trained = trainPolicy({ train: data.train, evaluation: data.holdout }, {
-      algorithm,
-      gamma,
-      seed,
-      version,
-      now,
-      exploration: explorationOf(values),
-      precision,
-      level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
-      interval: intervalOf(values),
-      current,
-      backend,
-      qtable: { alpha: stepSizeOf(values), maxSweeps: numberOption(values, "max-sweeps", DEFAULT_QLEARNING_OPTIONS.maxSweeps, (n) => n >= 1), tolerance: numberOption(values, "tolerance", DEFAULT_QLEARNING_OPTIONS.tolerance, (t) => t > 0) },
-      dqn: {
-        hidden: hiddenOf(values),
-        epochs: numberOption(values, "epochs", DEFAULT_DQN_OPTIONS.epochs, (n) => Number.isInteger(n) && n >= 1),
-        batchSize: numberOption(values, "batch-size", DEFAULT_DQN_OPTIONS.batchSize, (n) => Number.isInteger(n) && n >= 1),
-        learningRate: numberOption(values, "lr", DEFAULT_DQN_OPTIONS.learningRate, (r) => r > 0),
-        targetSyncEvery: numberOption(values, "target-sync", DEFAULT_DQN_OPTIONS.targetSyncEvery, (n) => Number.isInteger(n) && n >= 1),
-        conservativeWeight: numberOption(values, "cql", DEFAULT_DQN_OPTIONS.conservativeWeight, (w) => w >= 0),
+    if (holdout > 0)
+      log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
+    const trained = trainPolicy(
+      { train: data.train, evaluation: data.holdout },
+      {
+        algorithm,
+        gamma,
+        seed,
+        version,
+        now,
+        exploration: explorationOf(values),
+        precision,
+        level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
+        interval: intervalOf(values),
+        current,
+        backend,
+        qtable: {
+          alpha: stepSizeOf(values),
+          maxSweeps: numberOption(values, "max-sweeps", DEFAULT_QLEARNING_OPTIONS.maxSweeps, (n) => n >= 1),
+          tolerance: numberOption(values, "tolerance", DEFAULT_QLEARNING_OPTIONS.tolerance, (t) => t > 0),
+        },
+        dqn: {
+          hidden: hiddenOf(values),
+          epochs: numberOption(values, "epochs", DEFAULT_DQN_OPTIONS.epochs, (n) => Number.isInteger(n) && n >= 1),
+          batchSize: numberOption(
+            values,
+            "batch-size",
+            DEFAULT_DQN_OPTIONS.batchSize,
+            (n) => Number.isInteger(n) && n >= 1,
+          ),
+          learningRate: numberOption(values, "lr", DEFAULT_DQN_OPTIONS.learningRate, (r) => r > 0),
+          targetSyncEvery: numberOption(
+            values,
+            "target-sync",
+            DEFAULT_DQN_OPTIONS.targetSyncEvery,
+            (n) => Number.isInteger(n) && n >= 1,
+          ),
+          conservativeWeight: numberOption(values, "cql", DEFAULT_DQN_OPTIONS.conservativeWeight, (w) => w >= 0),
+        },
+        log,
       },
-      log,
-    });
+    );
 
     const out = stringOption(values, "out") ?? `policies/${version}.bin`;
     const reportPath = stringOption(values, "report") ?? `reports/${version}.html`;
@@ -132,7 +156,10 @@ ${AGAINST_USAGE}
           { label: "non-terminal transitions", value: training.transitions },
           { label: "γ", value: gamma },
           { label: "learning throughput", value: `${Math.round(trained.transitionsPerSecond)} transitions/s` },
-          { label: "export", value: `${precision}, ${trained.bytes.length} bytes, parity ${(100 * trained.parity.agreement).toFixed(2)}% argmax agreement, max |ΔQ| ${trained.parity.maxAbsDiff.toExponential(2)}` },
+          {
+            label: "export",
+            value: `${precision}, ${trained.bytes.length} bytes, parity ${(100 * trained.parity.agreement).toFixed(2)}% argmax agreement, max |ΔQ| ${trained.parity.maxAbsDiff.toExponential(2)}`,
+          },
           ...Object.entries(unused).map(([reason, count]) => ({ label: `unused rows: ${reason}`, value: count })),
         ],
         learningCurve: trained.curve,
@@ -187,7 +214,15 @@ function explorationOf(values: OptionValues): Exploration {
 }
 
 function intervalOf(values: OptionValues): IntervalMethod {
-  return { method: "bootstrap", replicates: numberOption(values, "bootstrap", DEFAULT_INTERVAL_METHOD.replicates, (b) => Number.isInteger(b) && b >= 100) };
+  return {
+    method: "bootstrap",
+    replicates: numberOption(
+      values,
+      "bootstrap",
+      DEFAULT_INTERVAL_METHOD.replicates,
+      (b) => Number.isInteger(b) && b >= 100,
+    ),
+  };
 }
 
 function stepSizeOf(values: OptionValues): StepSize {
@@ -200,7 +235,8 @@ function hiddenOf(values: OptionValues): number[] {
   const raw = stringOption(values, "hidden");
   if (raw === undefined) return [...DEFAULT_DQN_OPTIONS.hidden];
   const sizes = raw.split(",").map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--hidden takes sizes like 64,64; got "${raw}"`);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new UsageError(`--hidden takes sizes like 64,64; got "${raw}"`);
   return sizes;
 }
 

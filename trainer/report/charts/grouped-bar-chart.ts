@@ -40,14 +40,29 @@ export function groupedBarChart(spec: GroupedBarChartSpec): string {
         .map((series, s) => {
           const value = series.values[c] ?? Number.NaN;
           if (!Number.isFinite(value)) return "";
-          const bar = rect(groupLeft + s * barWidth, y(value), barWidth - 2, area.bottom - y(value), { fill: seriesColour(s) });
+          const bar = rect(groupLeft + s * barWidth, y(value), barWidth - 2, area.bottom - y(value), {
+            fill: seriesColour(s),
+          });
           return `<g>${tooltip(`${series.name}, ${category}: ${formatPercent(value)}`)}${bar}</g>`;
         })
         .join("");
       const labelX = area.left + (c + 0.5) * groupWidth;
-      const label = text(labelX, area.bottom + 14, category, { "text-anchor": "end", transform: `rotate(-30 ${labelX} ${area.bottom + 14})`, class: "tick" });
+      const label = text(labelX, area.bottom + 14, category, {
+        "text-anchor": "end",
+        transform: `rotate(-30 ${labelX} ${area.bottom + 14})`,
+        class: "tick",
+      });
       return bars + label;
     })
     .join("");
-  return svg(frame, valueAxisLeft(area, axis.ticks, y, spec.yLabel, formatPercent) + groups + legend(area.left, 20, spec.series.map((s) => s.name)));
+  return svg(
+    frame,
+    valueAxisLeft(area, axis.ticks, y, spec.yLabel, formatPercent) +
+      groups +
+      legend(
+        area.left,
+        20,
+        spec.series.map((s) => s.name),
+      ),
+  );
 }

@@ -39,7 +39,11 @@ export function horizontalBarChart(spec: HorizontalBarChartSpec): string {
       if (!Number.isFinite(bar.value)) return label;
       const from = Math.min(x(0), x(bar.value));
       const body = rect(from, y + 3, Math.abs(x(bar.value) - x(0)), ROW_HEIGHT - 8, { fill: "#0072b2" });
-      return label + body + text(Math.max(x(0), x(bar.value)) + 4, y + ROW_HEIGHT / 2 + 2, formatNumber(bar.value), { class: "tick" });
+      return (
+        label +
+        body +
+        text(Math.max(x(0), x(bar.value)) + 4, y + ROW_HEIGHT / 2 + 2, formatNumber(bar.value), { class: "tick" })
+      );
     })
     .join("");
   return svg(frame, valueAxisBottom(area, axis.ticks, x, spec.xLabel) + rows);

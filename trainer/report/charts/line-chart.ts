@@ -38,7 +38,10 @@ export function lineChart(spec: LineChartSpec): string {
         .map((segment) =>
           segment.length === 1
             ? circle(x(segment[0]![0]), y(segment[0]![1]), 3, { fill: colour })
-            : polyline(segment.map(([step, value]) => [x(step), y(value)] as const), { stroke: colour, "stroke-width": 2 }),
+            : polyline(
+                segment.map(([step, value]) => [x(step), y(value)] as const),
+                { stroke: colour, "stroke-width": 2 },
+              ),
         )
         .join("");
     })
@@ -48,7 +51,11 @@ export function lineChart(spec: LineChartSpec): string {
     valueAxisLeft(AREA, yAxis.ticks, y, spec.yLabel) +
       valueAxisBottom(AREA, xTicks, x, spec.xLabel) +
       lines +
-      legend(AREA.left, 18, spec.series.map((s) => s.name)),
+      legend(
+        AREA.left,
+        18,
+        spec.series.map((s) => s.name),
+      ),
   );
 }
 

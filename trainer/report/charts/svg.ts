@@ -6,7 +6,16 @@ import { escapeHtml } from "../escape.ts";
  */
 
 /** Colours for data series, distinguishable in print and for the common colour-vision deficiencies (Okabe & Ito). */
-const SERIES_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"] as const;
+const SERIES_COLOURS = [
+  "#0072b2",
+  "#e69f00",
+  "#009e73",
+  "#cc79a7",
+  "#56b4e9",
+  "#d55e00",
+  "#f0e442",
+  "#000000",
+] as const;
 
 export function seriesColour(index: number): string {
   return SERIES_COLOURS[index % SERIES_COLOURS.length]!;
@@ -76,7 +85,8 @@ export function legend(x: number, y: number, names: readonly string[]): string {
   let offset = x;
   return names
     .map((name, i) => {
-      const item = rect(offset, y - 9, 10, 10, { fill: seriesColour(i) }) + text(offset + 14, y, name, { class: "legend" });
+      const item =
+        rect(offset, y - 9, 10, 10, { fill: seriesColour(i) }) + text(offset + 14, y, name, { class: "legend" });
       offset += 24 + name.length * 7;
       return item;
     })

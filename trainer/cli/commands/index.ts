@@ -1,0 +1,20 @@
+import type { Command } from "../command.ts";
+import { evaluateCommand } from "./evaluate.ts";
+import { exportCommand } from "./export.ts";
+import { importCommand } from "./import.ts";
+import { policiesCommand } from "./policies.ts";
+import { publishCommand } from "./publish.ts";
+import { rollbackCommand } from "./rollback.ts";
+import { simulateCommand } from "./simulate.ts";
+import { trainCommand } from "./train.ts";
+
+export const COMMANDS: readonly Command[] = [
+  trainCommand,
+  evaluateCommand,
+  publishCommand,
+  rollbackCommand,
+  policiesCommand,
+  simulateCommand,
+  importCommand,
+  exportCommand,
+];

@@ -1,0 +1,190 @@
+import { decodePolicy } from "../../shared/policy/format.ts";
+import { greedyAction } from "../../shared/policy/explore.ts";
+import { compileInference } from "../../shared/policy/infer.ts";
+import type { Exploration, IntervalEstimate, Policy, Precision, TrainingSummary } from "../../shared/policy/types.ts";
+import type { Dataset, LoggedState } from "../data/dataset.ts";
+import { dqnToPolicy, trainDqn, type DqnOptions } from "./dqn/index.ts";
+import {
+  checkParity,
+  exportPolicy,
+  qtableReference,
+  tfjsReference,
+  type ParityReport,
+  type ReferenceQ,
+} from "./export-policy.ts";
+import { evaluatePolicies, gateEstimates, type IntervalMethod, type PolicyComparison } from "../ope/index.ts";
+import { policyMeta } from "./policy-meta.ts";
+import { learnQTable, qtableToPolicy, type QLearningOptions } from "./qlearning.ts";
+import { permutationImportance, featureGroups, type FeatureImportance, type LearningCurve } from "../report/index.ts";
+import { policyAsQModel, policyAsTarget, uniformTarget } from "../ope/target-policy.ts";
+
+export type Algorithm = "qtable" | "dqn";
+export const ALGORITHMS = ["qtable", "dqn"] as const satisfies readonly Algorithm[];
+
+export interface TrainPolicyOptions {
+  algorithm: Algorithm;
+  gamma: number;
+  seed: number;
+  version: string;
+  now: Date;
+  exploration: Exploration;
+  precision: Precision;
+  /** Confidence level of the offline intervals. */
+  level: number;
+  interval: IntervalMethod;
+  /** The published policy the candidate must beat; null when the edge serves its uniform fallback. */
+  current: Policy | null;
+  /** The tfjs backend label, recorded in the header (the Q-table is plain TypeScript). */
+  backend: string;
+  qtable: Partial<QLearningOptions>;
+  dqn: Partial<DqnOptions>;
+  log: (line: string) => void;
+}
+
+export interface TrainedPolicy {
+  policy: Policy;
+  bytes: Uint8Array;
+  parity: ParityReport;
+  comparison: PolicyComparison;
+  curve: LearningCurve;
+  importance: FeatureImportance[];
+  /** Transitions per second of the learning itself. */
+  transitionsPerSecond: number;
+}
+
+interface Learned {
+  policy: Policy;
+  reference: ReferenceQ;
+  curve: LearningCurve;
+  transitionsPerSecond: number;
+  dispose(): void;
+}
+
+/** Logged data for one run: what to learn from, and what to judge the result on. */
+export interface TrainingData {
+  train: Dataset;
+  /** Later decisions held out of training (or the training data itself, when nothing is held out). */
+  evaluation: Dataset;
+}
+
+/**
+ * Learn, export, check parity, evaluate offline against the current policy, and stamp the policy
+ * with its estimate and baseline. What is evaluated is the exported policy decoded again, with its
+ * exploration, i.e. exactly what the edge would run.
+ */
+export function trainPolicy({ train: dataset, evaluation }: TrainingData, options: TrainPolicyOptions): TrainedPolicy {
+  if (dataset.steps.length === 0) throw new Error("no usable logged decisions to train on");
+  const learned = learn(dataset, options);
+  try {
+    const draft = decodePolicy(exportPolicy(learned.policy, options.precision));
+    const current = options.current;
+    options.log(`evaluating offline (γ = ${options.gamma}, ${evaluation.steps.length} decisions)`);
+    const comparison = evaluatePolicies(evaluation, {
+      candidate: policyAsTarget(draft, `${options.algorithm} candidate`),
+      current: current
+        ? policyAsTarget(current, current.meta.version)
+        : { ...uniformTarget(), name: "fallback (uniform)" },
+      ...(options.gamma === 0 ? { qModel: policyAsQModel(draft) } : {}),
+      gamma: options.gamma,
+      level: options.level,
+      seed: options.seed,
+      interval: options.interval,
+    });
+    const { candidate, current: baseline } = gateEstimates(comparison);
+    const policy: Policy = {
+      model: draft.model,
+      meta: { ...draft.meta, training: trainingSummary(dataset, options, toInterval(candidate), toInterval(baseline)) },
+    };
+    const bytes = exportPolicy(policy, options.precision);
+    const parity = checkParity(bytes, learned.reference, dataset.states);
+    // A tabular policy reads only the coarse state key, so permuting feature slots cannot move it.
+    const importance =
+      policy.model.algorithm === "dqn"
+        ? permutationImportance(evaluation, greedyChooser(policy), featureGroups(dataset.slotNames), options.seed)
+        : [];
+    return {
+      policy,
+      bytes,
+      parity,
+      comparison,
+      curve: learned.curve,
+      importance,
+      transitionsPerSecond: learned.transitionsPerSecond,
+    };
+  } finally {
+    learned.dispose();
+  }
+}
+
+function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
+  const meta = policyMeta(dataset, {
+    version: options.version,
+    exploration: options.exploration,
+    createdAt: options.now,
+  });
+  if (options.algorithm === "qtable") {
+    const result = learnQTable(dataset, {
+      ...options.qtable,
+      gamma: options.gamma,
+      onSweep: (s) =>
+        options.log(`sweep ${s.sweep}: max |ΔQ| ${s.maxDelta.toExponential(2)}, mean Q ${s.meanQ.toFixed(4)}`),
+    });
+    options.log(
+      `Q-table: ${result.sweeps} sweeps, ${result.converged ? "converged" : "not converged"}, ${fmtRate(result.transitionsPerSecond)}`,
+    );
+    return {
+      policy: qtableToPolicy(result, meta),
+      reference: qtableReference(result.q, result.actionCount),
+      curve: { unit: "sweep", loss: result.history.map((h) => h.maxDelta), meanQ: result.history.map((h) => h.meanQ) },
+      transitionsPerSecond: result.transitionsPerSecond,
+      dispose: () => {},
+    };
+  }
+  const result = trainDqn(dataset, {
+    ...options.dqn,
+    gamma: options.gamma,
+    seed: options.seed,
+    onEpoch: (e) =>
+      options.log(
+        `epoch ${e.epoch}: loss ${e.loss.toFixed(5)}, mean Q ${e.meanQ.toFixed(4)}, ${fmtRate(e.transitionsPerSecond)}`,
+      ),
+  });
+  return {
+    policy: dqnToPolicy(result.network, meta),
+    reference: tfjsReference(result.network),
+    curve: { unit: "epoch", loss: result.history.map((h) => h.loss), meanQ: result.history.map((h) => h.meanQ) },
+    transitionsPerSecond: result.transitionsPerSecond,
+    dispose: () => result.network.dispose(),
+  };
+}
+
+function greedyChooser(policy: Policy): (state: LoggedState) => number {
+  const q = compileInference(policy.model);
+  return (state) => greedyAction(q(state.features, state.stateKey), state.eligible);
+}
+
+function trainingSummary(
+  dataset: Dataset,
+  options: TrainPolicyOptions,
+  estimate: IntervalEstimate,
+  baseline: IntervalEstimate,
+): TrainingSummary {
+  return {
+    dataFrom: new Date(dataset.window.from).toISOString(),
+    dataTo: new Date(dataset.window.to).toISOString(),
+    decisions: dataset.steps.length,
+    transitions: dataset.steps.filter((s) => s.next >= 0).length,
+    gamma: options.gamma,
+    backend: options.algorithm === "dqn" ? options.backend : "typescript",
+    estimate,
+    baseline: { version: options.current?.meta.version ?? "fallback", estimate: baseline },
+  };
+}
+
+function toInterval(e: IntervalEstimate): IntervalEstimate {
+  return { estimator: e.estimator, value: e.value, lower: e.lower, upper: e.upper, level: e.level };
+}
+
+function fmtRate(perSecond: number): string {
+  return `${Math.round(perSecond).toLocaleString("en-US")} transitions/s`;
+}
