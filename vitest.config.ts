@@ -1,11 +1,12 @@
 import { fileURLToPath } from "node:url";
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { readMigrations } from "./scripts/migrations.ts";
 
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 process.env.WRANGLER_SEND_METRICS = "false";
 
-const migrations = await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url)));
+const migrations = readMigrations();
 
 export default defineConfig({
   test: {

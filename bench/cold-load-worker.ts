@@ -10,6 +10,7 @@
  */
 import { DEFAULT_ACTION_IDS } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
+import { POLICY_POINTER_KEY } from "../shared/policy-store.ts";
 import { fetchPolicy, readPolicyPointer } from "../edge/policy/kv-policy.ts";
 import type { ColdLoadReport } from "./worker-reports.ts";
 
@@ -36,7 +37,7 @@ export default {
     for (let i = 0; i < k; i++) {
       const t0 = performance.now();
       const pointer = await readPolicyPointer(env.POLICY);
-      if (pointer === null) return new Response("no policy:current", { status: 404 });
+      if (pointer === null) return new Response(`no ${POLICY_POINTER_KEY}`, { status: 404 });
       const t1 = performance.now();
       const policy = await fetchPolicy(env.POLICY, pointer, expect);
       const t2 = performance.now();

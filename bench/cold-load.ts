@@ -1,6 +1,6 @@
 /**
  * policy_cold_load_ms: what an isolate pays to take a policy it does not hold yet (first request, or
- * the pointer moved): KV get of `policy:current`, KV get of `policy:<version>`, SHA-256 against the
+ * the pointer moved): KV get of the pointer, KV get of the version it names, SHA-256 against the
  * pointer, decodePolicy with the feature-spec and action-id checks, all through the edge's own loader
  * (edge/policy/kv-policy.ts), inside workerd.
  *

@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { applyMigrations } from "../shared/d1-migrations.ts";
+import { readMigrations } from "../scripts/migrations.ts";
 import { PolicyRegistry } from "../trainer/publish/registry.ts";
 import type { PolicyKv } from "../trainer/publish/policy-kv.ts";
 
@@ -214,25 +216,6 @@ export function newMiniflare(workers: V4WorkerOptions[], extra: { inspectorPort?
   );
 }
 
-/** Applies migrations/*.sql in name order, split on drizzle-kit's statement breakpoints. */
-export async function applyMigrations(db: D1Database): Promise<number> {
-  const dir = path.join(ROOT, "migrations");
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort();
-  let statements = 0;
-  for (const file of files) {
-    const sql = readFileSync(path.join(dir, file), "utf8");
-    const parts = sql
-      .split("--> statement-breakpoint")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    await db.batch(parts.map((s) => db.prepare(s)));
-    statements += parts.length;
-  }
-  return statements;
-}
-
 /** Publishes policy bytes the way `promo publish` does: the version value first, then the pointer. */
 export async function publishPolicy(kv: KVNamespace, bytes: Uint8Array): Promise<{ version: string; sha256: string }> {
   const listing = await new PolicyRegistry(kv as unknown as PolicyKv).publish(bytes);
@@ -256,7 +239,7 @@ export async function prepareEdge(
   alsoHosts: readonly string[] = [],
 ): Promise<PreparedEdge> {
   const db = (await platform.mf.getD1Database("DB")) as unknown as D1Database;
-  await applyMigrations(db);
+  await applyMigrations(db, readMigrations());
   const kv = (await platform.mf.getKVNamespace("POLICY")) as unknown as KVNamespace;
   const { version } = await publishPolicy(kv, policyBytes);
   for (const host of [undefined, ...alsoHosts]) {

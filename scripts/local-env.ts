@@ -4,17 +4,27 @@
  * (type stripping), so it uses only erasable TypeScript.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyMigrations } from "../shared/d1-migrations.ts";
+import { openLocalBindings } from "../trainer/runtime/local-bindings.ts";
+import { readMigrations } from "./migrations.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WRANGLER_BIN = path.join(ROOT, "node_modules", ".bin", "wrangler");
-/** The D1 database name in wrangler.toml. */
-export const D1_DATABASE = "edge-promo";
 
 const DEV_VARS = path.join(ROOT, ".dev.vars");
 const DEV_VARS_EXAMPLE = path.join(ROOT, ".dev.vars.example");
+
+/**
+ * The secrets a Worker started from code needs when .dev.vars is absent (a fresh clone, CI): a
+ * signing key made for this run, passed as a `--var`, so that nothing is written into the checkout.
+ */
+export function ephemeralSecrets(): Record<string, string> {
+  return existsSync(DEV_VARS) ? {} : { DECISION_SIGNING_KEY: randomBytes(32).toString("base64url") };
+}
 
 /** Creates .dev.vars (the local DECISION_SIGNING_KEY) from the example when missing; never overwrites one. */
 export function ensureDevVars(): "created" | "present" {
@@ -54,15 +64,13 @@ export function exitOf(child: ChildProcess): Promise<number | NodeJS.Signals> {
 
 /**
  * Applies migrations/ to the local D1 (idempotent: applied ones are skipped), under .wrangler/state
- * or the given `--persist-to` directory.
+ * or the given `--persist-to` directory, through the same storage wrangler dev uses.
  */
-export async function applyLocalMigrations(persistTo?: string, options: SpawnOptions = {}): Promise<void> {
-  const where = persistTo === undefined ? [] : ["--persist-to", persistTo];
-  // CI=true makes wrangler skip its confirmation prompt.
-  const child = spawnWrangler(["d1", "migrations", "apply", D1_DATABASE, "--local", ...where], {
-    ...options,
-    env: wranglerEnv({ CI: "true" }),
-  });
-  const exit = await exitOf(child);
-  if (exit !== 0) throw new Error(`wrangler d1 migrations apply ${D1_DATABASE} --local failed (${exit})`);
+export async function applyLocalMigrations(persistTo?: string): Promise<string[]> {
+  const bindings = await openLocalBindings(persistTo === undefined ? {} : { persistTo });
+  try {
+    return await applyMigrations(bindings.DB, readMigrations());
+  } finally {
+    await bindings.dispose();
+  }
 }

@@ -3,7 +3,7 @@
  * directory, with the D1 migrations applied, started and stopped from code.
  */
 import { createServer } from "node:net";
-import { applyLocalMigrations, ensureDevVars, exitOf, spawnWrangler } from "./local-env.ts";
+import { applyLocalMigrations, ephemeralSecrets, exitOf, spawnWrangler } from "./local-env.ts";
 
 export interface LocalWorker {
   url: string;
@@ -23,11 +23,13 @@ export interface LocalWorkerOptions {
 }
 
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
-  ensureDevVars();
   const stdio = options.output ?? "ignore";
-  await applyLocalMigrations(options.persistTo, { stdio });
+  await applyLocalMigrations(options.persistTo);
   const port = options.port ?? (await freePort());
-  const vars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const vars = Object.entries({ ...ephemeralSecrets(), ...options.vars }).flatMap(([name, value]) => [
+    "--var",
+    `${name}:${value}`,
+  ]);
   const child = spawnWrangler(
     [
       "dev",

@@ -1,9 +1,9 @@
-import type { D1Migration } from "@cloudflare/vitest-plugin";
+import type { Migration } from "../shared/d1-migrations.ts";
 
 declare global {
   namespace Cloudflare {
     interface Env {
-      TEST_MIGRATIONS: D1Migration[];
+      TEST_MIGRATIONS: Migration[];
     }
   }
 }

@@ -1,6 +1,6 @@
 import { REFERRER_CLASSES, type Context, type ReferrerClass, type VisitorState } from "../../shared/context.ts";
-import type { RequestContext } from "../requests.ts";
-import { localClock } from "./clock.ts";
+import type { RequestContext } from "../../shared/api.ts";
+import { localClock } from "../../shared/clock.ts";
 import { deviceClassOf } from "./device.ts";
 import { referrerClassOf } from "./referrer.ts";
 

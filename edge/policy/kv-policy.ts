@@ -1,42 +1,22 @@
-import { z } from "zod";
 import { sha256Hex } from "../../shared/hash.ts";
+import {
+  parsePolicyPointer,
+  policyVersionKey,
+  POLICY_POINTER_KEY,
+  PolicyStoreError,
+  type PolicyPointer,
+} from "../../shared/policy-store.ts";
 import { decodePolicy, PolicyFormatError, type DecodeExpectations, type Policy } from "../../shared/policy/index.ts";
 
-/** The small mutable pointer. Publishing writes `policy:<version>` first, then moves this. */
-export const POLICY_POINTER_KEY = "policy:current";
-
-/** The immutable value holding one policy version's bytes. */
-export function policyKey(version: string): string {
-  return `policy:${version}`;
-}
-
-const pointerSchema = z.object({
-  version: z.string().min(1).max(128),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lowercase hex digits"),
-});
-export type PolicyPointer = z.infer<typeof pointerSchema>;
-
-/** Why a published policy was not taken: the pointer, the bytes, or the format was wrong. */
+/** Why a published policy was not taken: the bytes, or the version they hold, were wrong. */
 export class PolicyLoadError extends Error {
   override readonly name = "PolicyLoadError";
 }
 
-/** The pointer, or null when nothing was ever published. */
+/** The pointer, or null when nothing was ever published. Throws {@link PolicyStoreError} when it is malformed. */
 export async function readPolicyPointer(kv: KVNamespace): Promise<PolicyPointer | null> {
   const text = await kv.get(POLICY_POINTER_KEY, "text");
-  if (text === null) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new PolicyLoadError(`${POLICY_POINTER_KEY} is not JSON`);
-  }
-  const parsed = pointerSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new PolicyLoadError(`${POLICY_POINTER_KEY} is invalid: ${issue.path.join(".") || "value"}: ${issue.message}`);
-  }
-  return parsed.data;
+  return text === null ? null : parsePolicyPointer(text);
 }
 
 /**
@@ -49,7 +29,7 @@ export async function fetchPolicy(
   pointer: PolicyPointer,
   expect: DecodeExpectations,
 ): Promise<Policy> {
-  const key = policyKey(pointer.version);
+  const key = policyVersionKey(pointer.version);
   const buffer = await kv.get(key, "arrayBuffer");
   if (buffer === null) throw new PolicyLoadError(`${key} is missing`);
   const bytes = new Uint8Array(buffer);
@@ -66,6 +46,7 @@ export async function fetchPolicy(
 
 /** One line for logs and /v1/policy. */
 export function describeLoadFailure(error: unknown): string {
-  if (error instanceof PolicyLoadError || error instanceof PolicyFormatError) return error.message;
+  if (error instanceof PolicyLoadError || error instanceof PolicyStoreError || error instanceof PolicyFormatError)
+    return error.message;
   return `KV read failed: ${error instanceof Error ? error.message : String(error)}`;
 }

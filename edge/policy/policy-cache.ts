@@ -2,13 +2,8 @@ import type { Catalogue } from "../../shared/catalogue.ts";
 import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.ts";
 import type { CompiledFeatureSpec } from "../../shared/features.ts";
 import type { DecodeExpectations, Policy } from "../../shared/policy/index.ts";
-import {
-  describeLoadFailure,
-  fetchPolicy,
-  POLICY_POINTER_KEY,
-  readPolicyPointer,
-  type PolicyPointer,
-} from "./kv-policy.ts";
+import { POLICY_POINTER_KEY, type PolicyPointer } from "../../shared/policy-store.ts";
+import { describeLoadFailure, fetchPolicy, readPolicyPointer } from "./kv-policy.ts";
 
 interface SnapshotStatus {
   engine: DecisionEngine;

@@ -1,7 +1,5 @@
 import type { Context } from "hono";
-import type { Decision } from "../../shared/decide.ts";
-import type { Context as DecisionContext } from "../../shared/context.ts";
-import type { DecisionRow } from "../../shared/schema.ts";
+import { toDecisionRow } from "../../shared/log-row.ts";
 import { exposureCounts, recordExposure, recordPageView, visitorState } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
 import { buildContext, requestMetadata } from "../context/build-context.ts";
@@ -10,37 +8,9 @@ import { mintDecisionId } from "../decision-id.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { requestTime } from "../request-time.ts";
-import { checkCandidates, decideRequestSchema, parseRequest } from "../requests.ts";
+import { decideRequestSchema, type DecideResponse } from "../../shared/api.ts";
+import { checkCandidates, parseRequest } from "../requests.ts";
 import { newVisitor, readVisitorCookie, writeVisitorCookie } from "../visitor-cookie.ts";
-
-interface DecisionRecord {
-  decisionId: string;
-  now: number;
-  visitorHash: string;
-  policyVersion: string;
-  featureSpecHash: string;
-  context: DecisionContext;
-  decision: Decision;
-  actionIds: readonly string[];
-}
-
-/** The logged row. Copies the features out of the engine's buffer, which the next decision reuses. */
-function decisionRow(r: DecisionRecord): DecisionRow {
-  return {
-    id: r.decisionId,
-    ts: r.now,
-    visitorHash: r.visitorHash,
-    policyVersion: r.policyVersion,
-    featureSpecHash: r.featureSpecHash,
-    context: JSON.stringify(r.context),
-    features: JSON.stringify(Array.from(r.decision.features)),
-    stateKey: r.decision.stateKey,
-    eligible: JSON.stringify(r.actionIds.filter((_, i) => r.decision.eligible[i] === 1)),
-    action: r.decision.promotion.id,
-    propensity: r.decision.propensity,
-    explored: r.decision.explored,
-  };
-}
 
 /** POST /v1/decide: which promotion this page view shows, with the probability it had. */
 export function decideHandler(deps: EdgeDeps) {
@@ -61,27 +31,32 @@ export function decideHandler(deps: EdgeDeps) {
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
     const decision = policy.engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);
-    const row = decisionRow({
-      decisionId,
-      now,
+    const row = toDecisionRow({
+      id: decisionId,
+      ts: now,
       visitorHash: toHex(visitorTag),
       policyVersion: policy.engine.version,
       featureSpecHash: deps.policies.spec.hash,
       context,
-      decision,
-      actionIds: deps.policies.actionIds,
+      features: decision.features,
+      stateKey: decision.stateKey,
+      eligible: deps.policies.actionIds.filter((_, i) => decision.eligible[i] === 1),
+      action: decision.promotion.id,
+      propensity: decision.propensity,
+      explored: decision.explored,
     });
     c.executionCtx.waitUntil(deps.logs.ship(c.env, { type: "decision", row }));
 
     await writeVisitorCookie(c, key, recordExposure(visitor, decision.promotion.id, now));
     const { id, kind, display } = decision.promotion;
     c.header("Cache-Control", "no-store");
-    return c.json({
+    const answer: DecideResponse = {
       decisionId,
       promotion: { id, kind, ...display },
       propensity: decision.propensity,
       policyVersion: policy.engine.version,
       explored: decision.explored,
-    });
+    };
+    return c.json(answer);
   };
 }

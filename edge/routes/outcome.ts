@@ -8,7 +8,8 @@ import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { requestTime } from "../request-time.ts";
-import { outcomeRequestSchema, parseRequest } from "../requests.ts";
+import { outcomeRequestSchema } from "../../shared/api.ts";
+import { parseRequest } from "../requests.ts";
 import { readVisitorCookie, writeVisitorCookie } from "../visitor-cookie.ts";
 
 function refusal(check: Exclude<DecisionIdCheck, { valid: true }>, maxAgeMs: number): ApiError {

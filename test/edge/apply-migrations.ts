@@ -1,4 +1,4 @@
-import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { applyMigrations } from "../../shared/d1-migrations.ts";
 
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+await applyMigrations(env.DB, env.TEST_MIGRATIONS);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { localClock } from "../../edge/context/clock.ts";
+import { localClock } from "../../shared/clock.ts";
 import { deviceClassOf } from "../../edge/context/device.ts";
 import { referrerClassOf } from "../../edge/context/referrer.ts";
 

@@ -16,7 +16,7 @@ import { decodeVisitorCookie, VISITOR_COOKIE } from "../../edge/visitor-cookie.t
 import { signingKey } from "../../edge/crypto.ts";
 import type { EdgeDeps } from "../../edge/deps.ts";
 import { LogShipper } from "../../edge/logging/log-shipper.ts";
-import { POLICY_POINTER_KEY, policyKey, type PolicyPointer } from "../../edge/policy/kv-policy.ts";
+import { POLICY_POINTER_KEY, policyVersionKey, type PolicyPointer } from "../../shared/policy-store.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
 import { createWorker } from "../../edge/worker.ts";
 import type { VisitorMemory } from "../../shared/visitor.ts";
@@ -185,7 +185,7 @@ export async function publishBytes(
   bytes: Uint8Array,
   pointer?: Partial<PolicyPointer>,
 ): Promise<PolicyPointer> {
-  await kv.put(policyKey(version), bytes);
+  await kv.put(policyVersionKey(version), bytes);
   const written: PolicyPointer = { version, sha256: await sha256Hex(bytes), ...pointer };
   await kv.put(POLICY_POINTER_KEY, JSON.stringify(written));
   return written;

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
-import { POLICY_POINTER_KEY, policyKey } from "../../edge/policy/kv-policy.ts";
+import { POLICY_POINTER_KEY, policyVersionKey } from "../../shared/policy-store.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
 import {
   call,
@@ -229,8 +229,8 @@ describe("the isolate cache", () => {
     expect(after.engine).toBe(before.engine);
     expect(after.policy).toBe(before.policy);
     expect(counts.get(POLICY_POINTER_KEY)).toBe(4);
-    expect(counts.get(policyKey("v-a"))).toBe(1);
-    expect(counts.get(policyKey("v-b"))).toBe(1);
+    expect(counts.get(policyVersionKey("v-a"))).toBe(1);
+    expect(counts.get(policyVersionKey("v-b"))).toBe(1);
   });
 
   test("through the Worker, a swap is not seen within POLICY_REFRESH_SECONDS", async () => {

@@ -8,7 +8,7 @@ import { createDecisionEngine } from "../../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { decodePolicy, type Policy } from "../../shared/policy/index.ts";
 import { decisions } from "../../shared/schema.ts";
-import { policyKey } from "../../edge/policy/kv-policy.ts";
+import { policyVersionKey } from "../../shared/policy-store.ts";
 import { ACTION_IDS, contextBody, decide, drain, harness, publish, qtablePolicy, unpublish } from "./helpers.ts";
 
 beforeEach(() => unpublish(env.POLICY));
@@ -75,7 +75,9 @@ test("a logged decision re-derives exactly from its row: same action, propensity
     // Everything replay needs is in the row and in KV: the context, the id (the draw), the eligible
     // set (the mask, caps included) and the immutable policy version.
     const bytes =
-      row.policyVersion === "fallback" ? null : await env.POLICY.get(policyKey(row.policyVersion), "arrayBuffer");
+      row.policyVersion === "fallback"
+        ? null
+        : await env.POLICY.get(policyVersionKey(row.policyVersion), "arrayBuffer");
     const policy = bytes === null ? null : decodePolicy(new Uint8Array(bytes));
     const engine = createDecisionEngine(policy, DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
     const replayed = engine.decide(contextSchema.parse(JSON.parse(row.context)), {}, row.id, JSON.parse(row.eligible));

@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { createDecisionEngine } from "../../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { decisionColumns, toDecisionRow } from "../../shared/log-row.ts";
 import { decisions, outcomes, type DecisionRow, type LogMessage, type OutcomeRow } from "../../shared/schema.ts";
 import { BASE_CONTEXT } from "./helpers.ts";
 
@@ -14,20 +15,20 @@ const unique = (label: string) => `${label}-${crypto.randomUUID()}`;
 /** A decision row built the way the edge builds it: from a real decision. */
 function decisionRow(id: string): DecisionRow {
   const d = createDecisionEngine(null, DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC).decide(BASE_CONTEXT, {}, id);
-  return {
+  return toDecisionRow({
     id,
     ts: 1_750_000_000_000,
     visitorHash: "hmac-of-visitor",
     policyVersion: "fallback",
     featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
-    context: JSON.stringify(BASE_CONTEXT),
-    features: JSON.stringify([...d.features]),
+    context: BASE_CONTEXT,
+    features: d.features,
     stateKey: d.stateKey,
-    eligible: JSON.stringify(DEFAULT_CATALOGUE.filter((_, i) => d.eligible[i]).map((p) => p.id)),
+    eligible: DEFAULT_CATALOGUE.filter((_, i) => d.eligible[i]).map((p) => p.id),
     action: d.promotion.id,
     propensity: d.propensity,
     explored: d.explored,
-  };
+  });
 }
 
 describe("D1 schema (drizzle tables against the applied migrations)", () => {
@@ -82,5 +83,21 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
     ];
     // Queue messages are structured-cloned: nothing in a row may be lost on the way.
     expect(structuredClone(messages)).toEqual(messages);
+  });
+});
+
+describe("the decision log-row codec", () => {
+  test("every column the writer spells, the reader takes back", () => {
+    const row = decisionRow("codec");
+    expect(decisionColumns.context(row)).toEqual(BASE_CONTEXT);
+    expect(decisionColumns.features(row)).toHaveLength(DEFAULT_COMPILED_SPEC.width);
+    expect(decisionColumns.eligible(row)).toContain("none");
+  });
+
+  test("a column that does not hold what the writer writes reads as undefined", () => {
+    expect(decisionColumns.context({ context: "[1]" })).toBeUndefined();
+    expect(decisionColumns.features({ features: '[1, "x"]' })).toBeUndefined();
+    expect(decisionColumns.eligible({ eligible: "[]" })).toBeUndefined();
+    expect(decisionColumns.eligible({ eligible: "{" })).toBeUndefined();
   });
 });

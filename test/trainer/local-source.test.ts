@@ -9,6 +9,7 @@ import { openLocalBindings } from "../../trainer/runtime/local-bindings.ts";
 import { openLocalSource } from "../../trainer/sources/local.ts";
 import { readAllLogs } from "../../trainer/sources/read-all.ts";
 import { decisionRow, outcomeRow } from "./support/log-rows.ts";
+import { POLICY_POINTER_KEY } from "../../shared/policy-store.ts";
 
 const run = promisify(execFile);
 const WRANGLER_ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
@@ -72,7 +73,7 @@ describe("local D1 source", () => {
     try {
       await drizzle(bindings.DB).insert(decisionsTable).values(viaProxy);
       await drizzle(bindings.DB).insert(outcomesTable).values(proxyOutcome);
-      await bindings.POLICY.put("policy:current", '{"version":"v1"}');
+      await bindings.POLICY.put(POLICY_POINTER_KEY, '{"version":"v1"}');
     } finally {
       await bindings.dispose();
     }

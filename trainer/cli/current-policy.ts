@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { decodePolicy } from "../../shared/policy/format.ts";
 import type { Policy } from "../../shared/policy/types.ts";
 import { openPolicyKv } from "../publish/open-kv.ts";
-import { PolicyRegistry, versionKey } from "../publish/registry.ts";
+import { policyVersionKey } from "../../shared/policy-store.ts";
+import { PolicyRegistry } from "../publish/registry.ts";
 import { UsageError } from "./command.ts";
 
 export const AGAINST_USAGE = `  --against A     the current policy the candidate must beat: local | remote (the KV's current
@@ -17,7 +18,7 @@ export async function loadCurrentPolicy(against: string, persistTo: string | und
   try {
     const pointer = await new PolicyRegistry(store.kv).current();
     if (pointer === null) return null;
-    const bytes = await store.kv.get(versionKey(pointer.version), "arrayBuffer");
+    const bytes = await store.kv.get(policyVersionKey(pointer.version), "arrayBuffer");
     if (bytes === null) throw new Error(`${store.where}: the pointer names ${pointer.version}, which is missing`);
     return decodePolicy(new Uint8Array(bytes));
   } finally {

@@ -1,4 +1,5 @@
 import type { Catalogue } from "../../shared/catalogue.ts";
+import { decisionColumns } from "../../shared/log-row.ts";
 import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
 import type { Dataset, LoggedState, SkipCounts, Step } from "./dataset.ts";
 import { DEFAULT_ENCODER, type Encoder, type Encoding } from "./encoders.ts";
@@ -170,7 +171,7 @@ function checkDecision(
   const action = actionIndex.get(row.action);
   if (action === undefined) return { reason: "unknown-action" };
   if (!(row.propensity > 0 && row.propensity <= 1)) return { reason: "propensity-out-of-range" };
-  const eligible = eligibleMask(row.eligible, actionIndex);
+  const eligible = eligibleMask(row, actionIndex);
   if ("reason" in eligible) return eligible;
   // The propensity was computed under this mask: an action outside it contradicts the log.
   if (!eligible.ok[action]) return { reason: "action-not-eligible" };
@@ -181,12 +182,12 @@ function checkDecision(
   };
 }
 
-function eligibleMask(json: string, actionIndex: ReadonlyMap<string, number>): Checked<Uint8Array> {
-  const ids = parseJson(json);
-  if (!Array.isArray(ids) || ids.length === 0) return { reason: "bad-eligible" };
+function eligibleMask(row: DecisionRow, actionIndex: ReadonlyMap<string, number>): Checked<Uint8Array> {
+  const ids = decisionColumns.eligible(row);
+  if (ids === undefined) return { reason: "bad-eligible" };
   const mask = new Uint8Array(actionIndex.size);
   for (const id of ids) {
-    const index = typeof id === "string" ? actionIndex.get(id) : undefined;
+    const index = actionIndex.get(id);
     // An eligible id the catalogue no longer has means the action space changed under this row.
     if (index === undefined) return { reason: "unknown-eligible-action" };
     mask[index] = 1;
@@ -196,34 +197,20 @@ function eligibleMask(json: string, actionIndex: ReadonlyMap<string, number>): C
 
 /** Features the edge stored with the row, under the same spec: reused, after checking they fit. */
 function storedEncoding(row: DecisionRow, encoder: Encoder): Checked<Encoding> {
-  const values = parseJson(row.features);
-  if (
-    !Array.isArray(values) ||
-    values.length !== encoder.width ||
-    !values.every((v) => typeof v === "number" && Number.isFinite(v))
-  ) {
-    return { reason: "bad-stored-features" };
-  }
+  const values = decisionColumns.features(row);
+  if (values === undefined || values.length !== encoder.width) return { reason: "bad-stored-features" };
   if (!(Number.isInteger(row.stateKey) && row.stateKey >= 0 && row.stateKey < encoder.stateCount)) {
     return { reason: "bad-stored-state-key" };
   }
-  return { ok: { features: Float32Array.from(values as number[]), stateKey: row.stateKey } };
+  return { ok: { features: Float32Array.from(values), stateKey: row.stateKey } };
 }
 
 /** A row logged under another spec: its raw context is encoded again with the current one. */
 function reencode(row: DecisionRow, encoder: Encoder): Checked<Encoding> {
-  const context = parseJson(row.context);
+  const context = decisionColumns.context(row);
   if (context === undefined) return { reason: "bad-context-json" };
   const encoding = encoder.encode(context);
   return "error" in encoding ? { reason: encoding.error } : { ok: encoding };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Why an outcome cannot be credited to a decision, or undefined when it can. */

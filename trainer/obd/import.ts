@@ -1,6 +1,7 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { fingerprint } from "../../shared/hash.ts";
-import type { DecisionRow, LogMessage } from "../../shared/schema.ts";
+import { toDecisionRow } from "../../shared/log-row.ts";
+import type { LogMessage } from "../../shared/schema.ts";
 import { readCsv, type CsvRecord } from "./csv.ts";
 import type { Encoder } from "../data/encoders.ts";
 import { writeJsonl } from "../runtime/jsonl.ts";
@@ -169,7 +170,7 @@ export function impressionMessages(impression: ObdImpression, origin: ObdOrigin,
   const encoded = encoder.encode(context);
   if ("error" in encoded) throw new Error(`OBD row ${impression.index} cannot be encoded: ${encoded.error}`);
   const id = `obd-${origin.policy}-${origin.campaign}-${impression.index}`;
-  const decision: DecisionRow = {
+  const decision = toDecisionRow({
     id,
     ts: impression.ts,
     // OBD has no user id, and equal user features are not the same person: each impression is its
@@ -178,16 +179,16 @@ export function impressionMessages(impression: ObdImpression, origin: ObdOrigin,
     visitorHash: `obd-${fingerprint(`${impression.userFeatures.join(",")}#${impression.index}`)}`,
     policyVersion: `obd-${origin.policy}`,
     featureSpecHash: encoder.hash,
-    context: JSON.stringify(context),
-    features: JSON.stringify(Array.from(encoded.features)),
+    context,
+    features: encoded.features,
     stateKey: encoded.stateKey,
     // The logging policies chose among all items on every impression.
-    eligible: JSON.stringify(encoder.actions),
+    eligible: encoder.actions,
     action: encoder.actions[impression.item]!,
     propensity: impression.propensity,
     // Every choice of the uniform-random policy is exploration; Thompson sampling's are not flagged.
     explored: origin.policy === "random",
-  };
+  });
   const messages: LogMessage[] = [{ type: "decision", row: decision }];
   if (impression.click)
     messages.push({

@@ -1,32 +1,26 @@
 import { decodePolicy } from "../../shared/policy/format.ts";
 import { sha256Hex } from "../../shared/hash.ts";
+import {
+  isPolicyVersionKey,
+  parsePointerHistory,
+  parsePolicyPointer,
+  POLICY_HISTORY_KEY,
+  POLICY_KEY_PREFIX,
+  POLICY_POINTER_KEY,
+  policyVersionKey,
+  versionNameProblem,
+  type PointerMove,
+  type PolicyPointer,
+} from "../../shared/policy-store.ts";
 import type { Policy } from "../../shared/policy/types.ts";
 import type { PolicyKv, PolicyListing } from "./policy-kv.ts";
-
-export const POINTER_KEY = "policy:current";
-export const HISTORY_KEY = "policy:history";
-
-/** The key of an immutable policy version. */
-export const versionKey = (version: string) => `policy:${version}`;
-
-/** What the edge reads every few seconds: small, so the check is cheap. */
-export interface PolicyPointer {
-  version: string;
-  sha256: string;
-}
-
-/** Every pointer move, newest last, so that a rollback knows where "back" is. */
-interface PointerMove extends PolicyPointer {
-  at: string;
-  reason: "publish" | "rollback";
-}
 
 export class RegistryError extends Error {
   override readonly name = "RegistryError";
 }
 
 /**
- * Policies in KV: immutable `policy:<version>` values, a pointer `policy:current`, and a move history.
+ * Policies in KV, laid out as shared/policy-store.ts says: immutable versions, a pointer, and a move history.
  * Publishing writes the version first and the pointer second, so the edge can never follow a pointer
  * to a value that is not there yet.
  */
@@ -38,27 +32,20 @@ export class PolicyRegistry {
   }
 
   async current(): Promise<PolicyPointer | null> {
-    const text = await this.#kv.get(POINTER_KEY, "text");
-    return text === null ? null : (JSON.parse(text) as PolicyPointer);
+    const text = await this.#kv.get(POLICY_POINTER_KEY, "text");
+    return text === null ? null : parsePolicyPointer(text);
   }
 
   async publish(bytes: Uint8Array, now = new Date()): Promise<PolicyListing> {
     const policy = decodePolicy(bytes);
     const listing = listingOf(policy, bytes, await sha256Hex(bytes));
-    if (
-      !/^[\w.-]+$/.test(listing.version) ||
-      versionKey(listing.version) === POINTER_KEY ||
-      versionKey(listing.version) === HISTORY_KEY
-    ) {
-      throw new RegistryError(
-        `"${listing.version}" cannot be a version name: use letters, digits, '.', '_' and '-', and not "current" or "history"`,
-      );
-    }
-    const existing = await this.#kv.get(versionKey(listing.version), "arrayBuffer");
+    const problem = versionNameProblem(listing.version);
+    if (problem !== null) throw new RegistryError(`"${listing.version}" cannot be a version name: ${problem}`);
+    const existing = await this.#kv.get(policyVersionKey(listing.version), "arrayBuffer");
     if (existing !== null && (await sha256Hex(new Uint8Array(existing))) !== listing.sha256) {
       throw new RegistryError(`version ${listing.version} already exists with other content; versions are immutable`);
     }
-    await this.#kv.put(versionKey(listing.version), toArrayBuffer(bytes), { metadata: listing });
+    await this.#kv.put(policyVersionKey(listing.version), toArrayBuffer(bytes), { metadata: listing });
     await this.#movePointer({ version: listing.version, sha256: listing.sha256 }, "publish", now);
     return listing;
   }
@@ -75,10 +62,9 @@ export class PolicyRegistry {
     const listings: PolicyListing[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.#kv.list({ prefix: "policy:", ...(cursor ? { cursor } : {}) });
+      const page = await this.#kv.list({ prefix: POLICY_KEY_PREFIX, ...(cursor ? { cursor } : {}) });
       for (const key of page.keys) {
-        if (key.name === POINTER_KEY || key.name === HISTORY_KEY) continue;
-        if (isListing(key.metadata)) listings.push(key.metadata);
+        if (isPolicyVersionKey(key.name) && isListing(key.metadata)) listings.push(key.metadata);
       }
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
@@ -88,8 +74,8 @@ export class PolicyRegistry {
   }
 
   async history(): Promise<PointerMove[]> {
-    const text = await this.#kv.get(HISTORY_KEY, "text");
-    return text === null ? [] : (JSON.parse(text) as PointerMove[]);
+    const text = await this.#kv.get(POLICY_HISTORY_KEY, "text");
+    return text === null ? [] : parsePointerHistory(text);
   }
 
   async #previous(): Promise<PolicyPointer> {
@@ -105,16 +91,16 @@ export class PolicyRegistry {
   }
 
   async #pointerFor(version: string): Promise<PolicyPointer> {
-    const bytes = await this.#kv.get(versionKey(version), "arrayBuffer");
+    const bytes = await this.#kv.get(policyVersionKey(version), "arrayBuffer");
     if (bytes === null) throw new RegistryError(`no policy version ${version} in KV`);
     return { version, sha256: await sha256Hex(new Uint8Array(bytes)) };
   }
 
   async #movePointer(pointer: PolicyPointer, reason: PointerMove["reason"], now: Date): Promise<void> {
-    await this.#kv.put(POINTER_KEY, JSON.stringify(pointer));
+    await this.#kv.put(POLICY_POINTER_KEY, JSON.stringify(pointer));
     const moves = await this.history();
     moves.push({ ...pointer, at: now.toISOString(), reason });
-    await this.#kv.put(HISTORY_KEY, JSON.stringify(moves.slice(-100)));
+    await this.#kv.put(POLICY_HISTORY_KEY, JSON.stringify(moves.slice(-100)));
   }
 }
 

@@ -1,3 +1,4 @@
+import { decideResponseSchema, type DecideRequest, type DecideResponse } from "../../shared/api.ts";
 import type { DeviceClass } from "../../shared/context.ts";
 import { SIMULATED_TIME_HEADER } from "../../shared/simulated-clock.ts";
 import { arrivalState } from "./latent.ts";
@@ -85,13 +86,6 @@ export async function driveWorker(options: DriveOptions): Promise<DriveReport> {
   return report;
 }
 
-/** What the Worker answers to POST /v1/decide (the fields the driver needs). */
-interface DecideAnswer {
-  decisionId: string;
-  promotion: { id: string };
-  policyVersion: string;
-}
-
 async function driveVisitor(
   options: DriveOptions,
   traffic: Traffic,
@@ -155,13 +149,15 @@ class VisitorClient {
     this.report = report;
   }
 
-  async decide(context: RequestContext, ts: number): Promise<DecideAnswer | null> {
-    const response = await this.post("decide", "/v1/decide", { context }, ts);
+  async decide(context: RequestContext, ts: number): Promise<DecideResponse | null> {
+    const request: DecideRequest = { context };
+    const response = await this.post("decide", "/v1/decide", request, ts);
     if (!response) return null;
     const body: unknown = await response.json().catch(() => null);
-    if (!isDecideAnswer(body))
+    const answer = decideResponseSchema.safeParse(body);
+    if (!answer.success)
       return this.fail("decide", "bad-answer", `/v1/decide answered ${JSON.stringify(body)?.slice(0, 200)}`);
-    return body;
+    return answer.data;
   }
 
   async outcome(
@@ -225,15 +221,4 @@ class VisitorClient {
       else this.cookies.set(name, value);
     }
   }
-}
-
-function isDecideAnswer(body: unknown): body is DecideAnswer {
-  if (typeof body !== "object" || body === null) return false;
-  const answer = body as Record<string, unknown>;
-  const promotion = answer.promotion as Record<string, unknown> | undefined;
-  return (
-    typeof answer.decisionId === "string" &&
-    typeof promotion?.id === "string" &&
-    typeof answer.policyVersion === "string"
-  );
 }

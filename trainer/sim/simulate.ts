@@ -3,6 +3,7 @@ import type { Context } from "../../shared/context.ts";
 import type { DecisionEngine } from "../../shared/decide.ts";
 import { fingerprint } from "../../shared/hash.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey, type CompiledFeatureSpec } from "../../shared/features.ts";
+import { toDecisionRow } from "../../shared/log-row.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import {
   exposureCounts,
@@ -240,20 +241,20 @@ function decisionRow(
   choice: Choice,
 ): DecisionRow {
   const { spec, model } = run;
-  return {
+  return toDecisionRow({
     id,
     ts,
     visitorHash: visitorHash(visitor.id),
     policyVersion: run.chooser.name,
     featureSpecHash: spec.hash,
-    context: JSON.stringify(context),
-    features: JSON.stringify(Array.from(encodeFeatures(spec, context))),
+    context,
+    features: encodeFeatures(spec, context),
     stateKey: stateKey(spec, context),
-    eligible: JSON.stringify(model.catalogue.filter((_, i) => eligible[i]).map((p) => p.id)),
+    eligible: model.catalogue.filter((_, i) => eligible[i]).map((p) => p.id),
     action: model.catalogue[choice.action]!.id,
     propensity: choice.propensity,
     explored: choice.explored,
-  };
+  });
 }
 
 /** The site's reports: a click within seconds, the order within minutes, a refund days later (same order id). */

@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { DecisionRow, OutcomeRow } from "../../../shared/schema.ts";
+import { readMigrations } from "../../../scripts/migrations.ts";
 
 export const STUB_ACCOUNT = "account-1";
 export const STUB_DATABASE = "database-1";
@@ -31,8 +31,7 @@ export interface D1ApiStub {
 
 export async function startD1ApiStub(): Promise<D1ApiStub> {
   const db = new DatabaseSync(":memory:");
-  const migration = readFileSync(new URL("../../../migrations/0000_init.sql", import.meta.url), "utf8");
-  for (const statement of migration.split("--> statement-breakpoint")) db.exec(statement);
+  for (const migration of readMigrations()) for (const query of migration.queries) db.exec(query);
 
   const failures: InjectedFailure[] = [];
   const requests: D1ApiStub["requests"] = [];

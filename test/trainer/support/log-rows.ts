@@ -1,6 +1,7 @@
 import { NEW_VISITOR, type Context } from "../../../shared/context.ts";
 import { DEFAULT_ACTION_IDS } from "../../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../../shared/features.ts";
+import { toDecisionRow } from "../../../shared/log-row.ts";
 import type { DecisionRow, OutcomeRow } from "../../../shared/schema.ts";
 
 export const HOUR = 3_600_000;
@@ -23,19 +24,21 @@ export function decisionRow(
   overrides: Partial<DecisionRow> & Pick<DecisionRow, "id" | "ts">,
   context: Context = CART_CONTEXT,
 ): DecisionRow {
-  return {
+  const row = toDecisionRow({
+    id: overrides.id,
+    ts: overrides.ts,
     visitorHash: "visitor-a",
     policyVersion: "v1",
     featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
-    context: JSON.stringify(context),
-    features: JSON.stringify(Array.from(encodeFeatures(DEFAULT_COMPILED_SPEC, context))),
+    context,
+    features: encodeFeatures(DEFAULT_COMPILED_SPEC, context),
     stateKey: stateKey(DEFAULT_COMPILED_SPEC, context),
-    eligible: JSON.stringify(DEFAULT_ACTION_IDS),
+    eligible: DEFAULT_ACTION_IDS,
     action: "pct10",
     propensity: 0.25,
     explored: false,
-    ...overrides,
-  };
+  });
+  return { ...row, ...overrides };
 }
 
 export function outcomeRow(overrides: Partial<OutcomeRow> & Pick<OutcomeRow, "decisionId" | "ts">): OutcomeRow {
