@@ -6,7 +6,7 @@ import { DEFAULT_ENCODER } from "../../trainer/data/encoders.ts";
 import { LOG_META_VERSION, setupFromMeta, type LogMeta } from "../../trainer/data/log-meta.ts";
 import { exportLogs } from "../../trainer/sources/write-export.ts";
 import { fileSource } from "../../trainer/sources/file.ts";
-import { openLogSource } from "../../trainer/sources/index.ts";
+import { openLogSource, parseSourceSpec } from "../../trainer/sources/index.ts";
 import type { LogSource } from "../../trainer/sources/log-source.ts";
 import { readAllLogs } from "../../trainer/sources/read-all.ts";
 import { DAY, decisionRow, outcomeRow } from "./support/log-rows.ts";
@@ -133,17 +133,18 @@ describe("file source", () => {
 describe("openLogSource", () => {
   test("opens file:<path>", async () => {
     const path = join(dir, "round-trip.jsonl");
-    const source = await openLogSource(`file:${path}`);
+    const source = await openLogSource(parseSourceSpec(`file:${path}`));
     expect(source.description).toBe(`file ${path}`);
   });
 
   test("says what is wrong with a source it cannot open", async () => {
-    await expect(openLogSource("file:/nonexistent/logs.jsonl")).rejects.toThrow(
+    await expect(openLogSource(parseSourceSpec("file:/nonexistent/logs.jsonl"))).rejects.toThrow(
       "cannot read log file /nonexistent/logs.jsonl",
     );
-    await expect(openLogSource("s3://bucket")).rejects.toThrow(
+    // A bad spec or missing credentials fail while parsing, before any I/O.
+    expect(() => parseSourceSpec("s3://bucket")).toThrow(
       /unknown log source "s3:\/\/bucket"; expected local \| remote \| file:/,
     );
-    await expect(openLogSource("remote", { env: {} })).rejects.toThrow(/CLOUDFLARE_ACCOUNT_ID/);
+    expect(() => parseSourceSpec("remote", { env: {} })).toThrow(/CLOUDFLARE_ACCOUNT_ID/);
   });
 });

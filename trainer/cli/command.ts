@@ -2,10 +2,14 @@ import type { ParseArgsOptionsConfig } from "node:util";
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-/** What every command gets: its parsed flags, and where to say things. */
-export interface CommandContext {
+/** A command line as parseArgs left it: flags by name, and the rest. */
+export interface ParsedArgs {
   values: OptionValues;
   positionals: string[];
+}
+
+/** Where a running command says things. */
+export interface CommandIo {
   /** Progress and warnings (stderr); silent under --quiet and --json. */
   log: (line: string) => void;
   quiet: boolean;
@@ -19,13 +23,38 @@ export interface CommandResult {
   exitCode?: number;
 }
 
-export interface Command {
+interface CommandMeta {
   name: string;
   summary: string;
   /** Usage lines after `promo <name>`, and a description of each option. */
   usage: string;
   options: ParseArgsOptionsConfig;
-  run(context: CommandContext): Promise<CommandResult>;
+}
+
+/**
+ * A command in two halves: `parse` checks every flag and does no I/O, so that a mistake such as
+ * `--lr x` fails in milliseconds; `run` gets only what `parse` made, never the raw flags.
+ */
+export interface CommandSpec<Options> extends CommandMeta {
+  parse(args: ParsedArgs): Options;
+  run(options: Options, io: CommandIo): Promise<CommandResult>;
+}
+
+/** A command with its options type erased, as the command list holds it. */
+export interface Command extends CommandMeta {
+  /** Parses (throwing on a bad flag) and returns the run, ready to start. */
+  prepare(args: ParsedArgs): (io: CommandIo) => Promise<CommandResult>;
+}
+
+export function defineCommand<Options>(spec: CommandSpec<Options>): Command {
+  const { parse, run, ...meta } = spec;
+  return {
+    ...meta,
+    prepare(args) {
+      const options = parse(args);
+      return (io) => run(options, io);
+    },
+  };
 }
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */

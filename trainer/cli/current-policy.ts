@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { decodePolicy } from "../../shared/policy/format.ts";
 import type { Policy } from "../../shared/policy/types.ts";
-import { openPolicyKv } from "../publish/open-kv.ts";
+import { openPolicyKv, parseKvTarget, type KvTarget } from "../publish/open-kv.ts";
+import type { SourceSpec } from "../sources/index.ts";
 import { policyVersionKey } from "../../shared/policy-store.ts";
 import { PolicyRegistry } from "../publish/registry.ts";
 import { UsageError } from "./command.ts";
@@ -10,11 +11,26 @@ export const AGAINST_USAGE = `  --against A     the current policy the candidate
                   policy), none (the uniform fallback), or a policy file; default: the KV
                   matching --source (none for a file source)`;
 
-/** The published policy to compare with, or null when the edge would serve its uniform fallback. */
-export async function loadCurrentPolicy(against: string, persistTo: string | undefined): Promise<Policy | null> {
-  if (against === "none") return null;
-  if (against !== "local" && against !== "remote") return decodePolicy(new Uint8Array(await readFile(against)));
-  const store = await openPolicyKv(against, persistTo);
+/** What `--against` names: nothing (the fallback), a policy file, or the policy a KV serves. */
+export type AgainstSpec = { kind: "none" } | { kind: "file"; path: string } | { kind: "kv"; target: KvTarget };
+
+/** `--against`, checked; its default is the KV that goes with the log source (none for a file). */
+export function parseAgainst(
+  raw: string | undefined,
+  source: SourceSpec["kind"],
+  persistTo: string | undefined,
+): AgainstSpec {
+  const against = raw ?? (source === "file" ? "none" : source);
+  if (against === "none") return { kind: "none" };
+  if (against === "local" || against === "remote") return { kind: "kv", target: parseKvTarget(against, persistTo) };
+  return { kind: "file", path: against };
+}
+
+/** The published policy to compare with, or null when the edge would serve its fallback. */
+export async function loadCurrentPolicy(against: AgainstSpec): Promise<Policy | null> {
+  if (against.kind === "none") return null;
+  if (against.kind === "file") return decodePolicy(new Uint8Array(await readFile(against.path)));
+  const store = await openPolicyKv(against.target);
   try {
     const pointer = await new PolicyRegistry(store.kv).current();
     if (pointer === null) return null;
@@ -24,12 +40,6 @@ export async function loadCurrentPolicy(against: string, persistTo: string | und
   } finally {
     await store.close();
   }
-}
-
-/** `--against`'s default: the KV that goes with the log source. */
-export function defaultAgainst(source: string): string {
-  if (source === "local" || source === "remote") return source;
-  return "none";
 }
 
 export function checkComparable(current: Policy | null, featureSpecHash: string, actions: readonly string[]): void {

@@ -1,10 +1,10 @@
 import type { Catalogue } from "../../shared/catalogue.ts";
-import { buildDataset } from "../data/build-dataset.ts";
+import { buildDataset, DEFAULT_ATTRIBUTION_WINDOW_MS, DEFAULT_HORIZON_MS } from "../data/build-dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { setupFromMeta } from "../data/log-meta.ts";
-import { openLogSource } from "../sources/index.ts";
+import { openLogSource, parseSourceSpec, type SourceSpec } from "../sources/index.ts";
 import { readAllLogs } from "../sources/read-all.ts";
-import { durationOption, stringOption, type CommandContext, type OptionValues } from "./command.ts";
+import { durationOption, stringOption, type CommandIo, type OptionValues } from "./command.ts";
 
 export const DATASET_OPTIONS = {
   source: { type: "string" },
@@ -19,7 +19,21 @@ export const DATASET_USAGE = `  --source S      local | remote | file:<path.json
   --window W      attribution window for outcomes (7d, 12h, 30m); default 7d
   --horizon H     how far ahead a visitor's next decision is its next state; default 7d`;
 
-const WEEK_MS = 7 * 86_400_000;
+/** The dataset flags, checked. */
+export interface DatasetOptions {
+  source: SourceSpec;
+  attributionWindowMs: number;
+  horizonMs: number;
+}
+
+export function parseDatasetOptions(values: OptionValues): DatasetOptions {
+  const persistTo = stringOption(values, "persist-to");
+  return {
+    source: parseSourceSpec(stringOption(values, "source") ?? "local", persistTo === undefined ? {} : { persistTo }),
+    attributionWindowMs: durationOption(values, "window", DEFAULT_ATTRIBUTION_WINDOW_MS),
+    horizonMs: durationOption(values, "horizon", DEFAULT_HORIZON_MS),
+  };
+}
 
 export interface LoadedDataset {
   dataset: Dataset;
@@ -30,13 +44,8 @@ export interface LoadedDataset {
 }
 
 /** Reads a source whole and turns it into training steps, reporting what could not be used. */
-export async function loadDataset(
-  values: OptionValues,
-  { log, quiet }: Pick<CommandContext, "log" | "quiet">,
-): Promise<LoadedDataset> {
-  const persistTo = stringOption(values, "persist-to");
-  const source = await openLogSource(stringOption(values, "source") ?? "local", {
-    ...(persistTo === undefined ? {} : { persistTo }),
+export async function loadDataset(options: DatasetOptions, { log, quiet }: CommandIo): Promise<LoadedDataset> {
+  const source = await openLogSource(options.source, {
     onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
   });
   try {
@@ -45,8 +54,8 @@ export async function loadDataset(
     const dataset = buildDataset(logs.decisions, logs.outcomes, {
       ...setup,
       now: Date.now(),
-      attributionWindowMs: durationOption(values, "window", WEEK_MS),
-      horizonMs: durationOption(values, "horizon", WEEK_MS),
+      attributionWindowMs: options.attributionWindowMs,
+      horizonMs: options.horizonMs,
     });
     const unused: Record<string, number> = { ...dataset.skipped };
     for (const [reason, { count }] of Object.entries(logs.rejected)) unused[`line:${reason}`] = count;

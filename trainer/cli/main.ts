@@ -45,9 +45,18 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     json = values.json === true;
+    let start: ReturnType<Command["prepare"]>;
+    try {
+      start = command.prepare({ values, positionals });
+    } catch (error) {
+      // Whatever parse refuses (a flag, a missing credential) is the caller's to fix.
+      throw error instanceof UsageError
+        ? error
+        : new UsageError(error instanceof Error ? error.message : String(error));
+    }
     const quiet = json || values.quiet === true;
     const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-    const result = await command.run({ values, positionals, log, quiet });
+    const result = await start({ log, quiet });
     console.log(json ? JSON.stringify(result.json) : result.summary);
     return result.exitCode ?? 0;
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { IntervalEstimate } from "../../shared/policy/types.ts";
+import type { IntervalEstimate, Policy } from "../../shared/policy/types.ts";
 
 export interface GateOptions {
   /** Publish even when the candidate does not beat the current policy (`--force`). */
@@ -50,4 +50,31 @@ function describeLevel(estimate: IntervalEstimate): string {
 
 function formatValue(value: number): string {
   return Number(value.toPrecision(4)).toString();
+}
+
+/**
+ * What the candidate must beat: the estimate of the current policy on the candidate's own evaluation
+ * data, recorded at training time as its baseline. Comparing with an estimate made on other data
+ * would compare two different populations, so a baseline that is not the current policy refuses.
+ */
+export function gatePublication(candidate: Policy, currentVersion: string | null, force: boolean): GateDecision {
+  const training = candidate.meta.training;
+  if (!training?.estimate)
+    return refuseUnlessForced("the policy carries no offline estimate; train it with `promo train`", force);
+  const baseline = training.baseline ?? null;
+  const served = currentVersion ?? "fallback";
+  if (baseline === null) return publishGate(training.estimate, null, { force });
+  if (baseline.version !== served) {
+    return refuseUnlessForced(
+      `the candidate was compared with ${baseline.version}, but ${served} is current now; retrain`,
+      force,
+    );
+  }
+  return publishGate(training.estimate, baseline.estimate, { force });
+}
+
+function refuseUnlessForced(reason: string, force: boolean): GateDecision {
+  return force
+    ? { allowed: true, reason: `forced with --force, overriding: ${reason}` }
+    : { allowed: false, reason: `${reason}, or publish with --force` };
 }

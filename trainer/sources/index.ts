@@ -1,5 +1,5 @@
 import { access } from "node:fs/promises";
-import { d1HttpConfigFromEnv, type D1HttpClientOptions } from "./d1-http.ts";
+import { d1HttpConfigFromEnv, type D1HttpClientOptions, type D1HttpConfig } from "./d1-http.ts";
 import { fileSource } from "./file.ts";
 import { openLocalSource, type LocalSourceOptions } from "./local.ts";
 import type { LogSource } from "./log-source.ts";
@@ -7,25 +7,42 @@ import { remoteSource } from "./remote.ts";
 
 export const SOURCE_SPECS = "local | remote | file:<path.jsonl>";
 
-export interface OpenSourceOptions extends LocalSourceOptions, Pick<D1HttpClientOptions, "onRetry"> {
-  /** Where the remote source finds its credentials; process.env by default. */
-  env?: Readonly<Record<string, string | undefined>>;
-}
-
 /**
- * The source a `--source` flag names:
+ * A `--source` flag, checked: where the logs are and, for remote D1, the credentials. Made before
+ * any I/O, so that a typo fails at once rather than after a read.
  * - `local`: the D1 database `wrangler dev` persists (see `persistTo`);
  * - `remote`: production D1 through the Cloudflare API (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN);
  * - `file:<path>`: a JSONL export or import.
  */
-export async function openLogSource(spec: string, options: OpenSourceOptions = {}): Promise<LogSource> {
-  if (spec === "local") return openLocalSource(options);
-  if (spec === "remote") return remoteSource(d1HttpConfigFromEnv(options.env), options);
-  if (spec.startsWith("file:") && spec.length > "file:".length) {
-    const path = spec.slice("file:".length);
-    // Fail here, before any work, rather than on the first read.
-    await access(path).catch(() => Promise.reject(new Error(`cannot read log file ${path}`)));
-    return fileSource(path, options);
-  }
+export type SourceSpec =
+  { kind: "local"; persistTo?: string } | { kind: "remote"; config: D1HttpConfig } | { kind: "file"; path: string };
+
+export interface ParseSourceOptions {
+  persistTo?: string;
+  /** Where the remote source finds its credentials; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function parseSourceSpec(spec: string, options: ParseSourceOptions = {}): SourceSpec {
+  if (spec === "local")
+    return options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo };
+  if (spec === "remote") return { kind: "remote", config: d1HttpConfigFromEnv(options.env) };
+  if (spec.startsWith("file:") && spec.length > "file:".length)
+    return { kind: "file", path: spec.slice("file:".length) };
   throw new Error(`unknown log source "${spec}"; expected ${SOURCE_SPECS}`);
+}
+
+export type OpenSourceOptions = Omit<LocalSourceOptions, "persistTo"> & Pick<D1HttpClientOptions, "onRetry">;
+
+export async function openLogSource(spec: SourceSpec, options: OpenSourceOptions = {}): Promise<LogSource> {
+  switch (spec.kind) {
+    case "local":
+      return openLocalSource({ ...options, ...(spec.persistTo === undefined ? {} : { persistTo: spec.persistTo }) });
+    case "remote":
+      return remoteSource(spec.config, options);
+    case "file":
+      // Fail here, before any work, rather than on the first read.
+      await access(spec.path).catch(() => Promise.reject(new Error(`cannot read log file ${spec.path}`)));
+      return fileSource(spec.path, options);
+  }
 }

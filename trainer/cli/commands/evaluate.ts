@@ -2,12 +2,12 @@ import { readFile } from "node:fs/promises";
 import { decodePolicy } from "../../../shared/policy/format.ts";
 import { DEFAULT_INTERVAL_METHOD, evaluatePolicies, gateEstimates } from "../../ope/index.ts";
 import { policyAsTarget, uniformTarget } from "../../ope/target-policy.ts";
-import { numberOption, stringOption, UsageError, type Command } from "../command.ts";
-import { AGAINST_USAGE, checkComparable, defaultAgainst, loadCurrentPolicy } from "../current-policy.ts";
+import { defineCommand, numberOption, stringOption, UsageError } from "../command.ts";
+import { AGAINST_USAGE, checkComparable, loadCurrentPolicy, parseAgainst } from "../current-policy.ts";
 import { formatComparison } from "../format-comparison.ts";
-import { DATASET_OPTIONS, DATASET_USAGE, loadDataset } from "../load-dataset.ts";
+import { DATASET_OPTIONS, DATASET_USAGE, loadDataset, parseDatasetOptions } from "../load-dataset.ts";
 
-export const evaluateCommand: Command = {
+export const evaluateCommand = defineCommand({
   name: "evaluate",
   summary:
     "estimate a policy's value offline on logged decisions, against the current policy, uniform and the best single promotion",
@@ -27,27 +27,35 @@ ${AGAINST_USAGE}
     bootstrap: { type: "string" },
     seed: { type: "string" },
   },
-  async run({ values, positionals, log, quiet }) {
+  parse({ values, positionals }) {
     const [file] = positionals;
     if (!file) throw new UsageError("give the policy file to evaluate");
-    const candidate = decodePolicy(new Uint8Array(await readFile(file)));
-    const { dataset } = await loadDataset(values, { log, quiet });
+    const data = parseDatasetOptions(values);
+    return {
+      file,
+      data,
+      against: parseAgainst(stringOption(values, "against"), data.source.kind, stringOption(values, "persist-to")),
+      gamma: numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1),
+      level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
+      seed: numberOption(values, "seed", 1, Number.isInteger),
+      replicates: numberOption(values, "bootstrap", DEFAULT_INTERVAL_METHOD.replicates, (b) => b >= 100),
+    };
+  },
+  async run(o, io) {
+    const candidate = decodePolicy(new Uint8Array(await readFile(o.file)));
+    const { dataset } = await loadDataset(o.data, io);
     checkComparable(candidate, dataset.featureSpecHash, dataset.actions);
-    const against = stringOption(values, "against") ?? defaultAgainst(stringOption(values, "source") ?? "local");
-    const current = await loadCurrentPolicy(against, stringOption(values, "persist-to"));
+    const current = await loadCurrentPolicy(o.against);
     checkComparable(current, dataset.featureSpecHash, dataset.actions);
     const comparison = evaluatePolicies(dataset, {
       candidate: policyAsTarget(candidate),
       current: current ? policyAsTarget(current) : { ...uniformTarget(), name: "fallback (uniform)" },
-      gamma: numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1),
-      level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
-      seed: numberOption(values, "seed", 1, Number.isInteger),
-      interval: {
-        method: "bootstrap",
-        replicates: numberOption(values, "bootstrap", DEFAULT_INTERVAL_METHOD.replicates, (b) => b >= 100),
-      },
+      gamma: o.gamma,
+      level: o.level,
+      seed: o.seed,
+      interval: { method: "bootstrap", replicates: o.replicates },
     });
-    if (!quiet) process.stderr.write(`${formatComparison(comparison)}\n`);
+    if (!io.quiet) process.stderr.write(`${formatComparison(comparison)}\n`);
     const gate = gateEstimates(comparison);
     return {
       summary:
@@ -57,4 +65,4 @@ ${AGAINST_USAGE}
       json: { version: candidate.meta.version, current: current?.meta.version ?? "fallback", comparison },
     };
   },
-};
+});

@@ -1,12 +1,12 @@
-import { openLogSource, SOURCE_SPECS } from "../../sources/index.ts";
+import { openLogSource, parseSourceSpec, SOURCE_SPECS } from "../../sources/index.ts";
 import { exportLogs } from "../../sources/write-export.ts";
-import { requiredString, stringOption, type Command } from "../command.ts";
+import { defineCommand, requiredString, stringOption } from "../command.ts";
 
 export const SOURCE_USAGE = `  --source S      ${SOURCE_SPECS}; default local
                   remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
   --persist-to D  local state directory, as wrangler's --persist-to; default .wrangler/state`;
 
-export const exportCommand: Command = {
+export const exportCommand = defineCommand({
   name: "export",
   summary: "copy logged decisions and outcomes from a source to a JSONL file",
   usage: `usage: promo export --out <file.jsonl> [--source local|remote|file:<path>]
@@ -14,11 +14,15 @@ export const exportCommand: Command = {
   --out F         the JSONL file to write (written whole or not at all)
 ${SOURCE_USAGE}`,
   options: { out: { type: "string" }, source: { type: "string" }, "persist-to": { type: "string" } },
-  async run({ values, log, quiet }) {
-    const out = requiredString(values, "out");
+  parse({ values }) {
     const persistTo = stringOption(values, "persist-to");
-    const source = await openLogSource(stringOption(values, "source") ?? "local", {
-      ...(persistTo === undefined ? {} : { persistTo }),
+    return {
+      out: requiredString(values, "out"),
+      source: parseSourceSpec(stringOption(values, "source") ?? "local", persistTo === undefined ? {} : { persistTo }),
+    };
+  },
+  async run({ out, source: spec }, { log, quiet }) {
+    const source = await openLogSource(spec, {
       onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
     });
     try {
@@ -31,4 +35,4 @@ ${SOURCE_USAGE}`,
       await source.close();
     }
   },
-};
+});

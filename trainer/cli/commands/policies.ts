@@ -1,20 +1,20 @@
 import { openPolicyKv } from "../../publish/open-kv.ts";
 import { PolicyRegistry } from "../../publish/registry.ts";
-import { choiceOption, stringOption, type Command } from "../command.ts";
-import { KV_TARGETS, TARGET_USAGE } from "./publish.ts";
+import { defineCommand } from "../command.ts";
+import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
 
-export const policiesCommand: Command = {
+export const policiesCommand = defineCommand({
   name: "policies",
   summary: "list the published policy versions with their offline estimates and data windows",
   usage: `usage: promo policies [--target local|remote]
 
 ${TARGET_USAGE}`,
-  options: { target: { type: "string" }, "persist-to": { type: "string" } },
-  async run({ values }) {
-    const store = await openPolicyKv(
-      choiceOption(values, "target", KV_TARGETS, "local"),
-      stringOption(values, "persist-to"),
-    );
+  options: TARGET_OPTIONS,
+  parse({ values }) {
+    return parseTargetOption(values);
+  },
+  async run(target) {
+    const store = await openPolicyKv(target);
     try {
       const listings = await new PolicyRegistry(store.kv).list();
       const rows = listings.map((l) => {
@@ -31,4 +31,4 @@ ${TARGET_USAGE}`,
       await store.close();
     }
   },
-};
+});

@@ -1,25 +1,28 @@
 import { openPolicyKv } from "../../publish/open-kv.ts";
 import { PolicyRegistry } from "../../publish/registry.ts";
-import { choiceOption, stringOption, type Command } from "../command.ts";
-import { KV_TARGETS, TARGET_USAGE } from "./publish.ts";
+import { defineCommand, stringOption } from "../command.ts";
+import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
 
-export const rollbackCommand: Command = {
+export const rollbackCommand = defineCommand({
   name: "rollback",
   summary: "move the policy pointer back to the previous version, or to --to <version>",
   usage: `usage: promo rollback [--to <version>] [--target local|remote]
 
   --to V          the version to serve (default: the one current before this one)
 ${TARGET_USAGE}`,
-  options: { to: { type: "string" }, target: { type: "string" }, "persist-to": { type: "string" } },
-  async run({ values }) {
-    const store = await openPolicyKv(
-      choiceOption(values, "target", KV_TARGETS, "local"),
-      stringOption(values, "persist-to"),
-    );
+  options: { to: { type: "string" }, ...TARGET_OPTIONS },
+  parse({ values }) {
+    return {
+      target: parseTargetOption(values),
+      to: stringOption(values, "to"),
+    };
+  },
+  async run({ target, to: toVersion }) {
+    const store = await openPolicyKv(target);
     try {
       const registry = new PolicyRegistry(store.kv);
       const from = await registry.current();
-      const to = await registry.rollback(stringOption(values, "to"));
+      const to = await registry.rollback(toVersion);
       return {
         summary: `rolled back ${store.where} from ${from?.version ?? "nothing"} to ${to.version}`,
         json: { from: from?.version ?? null, to: to.version, sha256: to.sha256 },
@@ -28,4 +31,4 @@ ${TARGET_USAGE}`,
       await store.close();
     }
   },
-};
+});

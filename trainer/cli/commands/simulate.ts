@@ -21,9 +21,9 @@ import {
   type Chooser,
   type PolicyScore,
 } from "../../sim/index.ts";
-import { numberOption, stringOption, UsageError, type Command, type OptionValues } from "../command.ts";
+import { defineCommand, numberOption, stringOption, UsageError, type OptionValues } from "../command.ts";
 
-export const simulateCommand: Command = {
+export const simulateCommand = defineCommand({
   name: "simulate",
   summary:
     "simulated shoppers with known ground truth: score a policy in-process, write logs, or drive a running Worker",
@@ -52,17 +52,34 @@ export const simulateCommand: Command = {
     target: { type: "string" },
     concurrency: { type: "string" },
   },
-  async run({ values, log }) {
+  parse({ values }) {
     const visitors = numberOption(values, "visitors", 2000, (n) => Number.isInteger(n) && n >= 1);
     const seed = numberOption(values, "seed", 1, Number.isInteger);
     const target = stringOption(values, "target");
     if (target !== undefined) {
-      const report = await driveWorker({
-        target,
-        seed,
-        visitors,
-        concurrency: numberOption(values, "concurrency", 16, (n) => n >= 1),
-      });
+      if (!URL.canParse(target))
+        throw new UsageError(`--target must be a URL like http://127.0.0.1:8787; got "${target}"`);
+      const concurrency = numberOption(values, "concurrency", 16, (n) => Number.isInteger(n) && n >= 1);
+      return { mode: "http" as const, target, seed, visitors, concurrency };
+    }
+    const paths = {
+      logs: stringOption(values, "export-logs"),
+      eval: stringOption(values, "export-eval"),
+      source: stringOption(values, "write-source"),
+    };
+    return {
+      mode: "in-process" as const,
+      policy: stringOption(values, "policy") ?? "uniform",
+      seeds: seedsOf(values),
+      seed,
+      visitors,
+      paths,
+    };
+  },
+  async run(o, { log }) {
+    if (o.mode === "http") {
+      const { target, visitors } = o;
+      const report = await driveWorker({ target, seed: o.seed, visitors, concurrency: o.concurrency });
       const failed = report.failures.decide + report.failures.outcome;
       for (const example of report.failures.examples) log(`failure: ${example}`);
       return {
@@ -73,13 +90,13 @@ export const simulateCommand: Command = {
         exitCode: failed > 0 ? 1 : 0,
       };
     }
-
-    const chooser = await chooserOf(stringOption(values, "policy") ?? "uniform", { seeds: seedsOf(values), visitors });
-    const exports = await writeExports(values, chooser, seed, visitors, log);
-    const score = scorePolicy(chooser, { seeds: seedsOf(values), visitors });
+    const scoring = { seeds: o.seeds, visitors: o.visitors };
+    const chooser = await chooserOf(o.policy, scoring);
+    const exports = await writeExports(o.paths, chooser, o.seed, o.visitors, log);
+    const score = scorePolicy(chooser, scoring);
     return { summary: summaryOf(score, exports), json: { ...score, exports } };
   },
-};
+});
 
 function seedsOf(values: OptionValues): number[] {
   const raw = stringOption(values, "seeds") ?? "1,2,3,4,5";
@@ -106,6 +123,12 @@ async function chooserOf(name: string, scoring: { seeds: number[]; visitors: num
   return policyChooser(decodePolicy(new Uint8Array(bytes)), catalogue, DEFAULT_COMPILED_SPEC);
 }
 
+interface ExportPaths {
+  logs: string | undefined;
+  eval: string | undefined;
+  source: string | undefined;
+}
+
 interface Exports {
   logs?: string;
   eval?: string;
@@ -115,17 +138,12 @@ interface Exports {
 
 /** One recorded run (the --seed) feeds every export, so they describe the same page views. */
 async function writeExports(
-  values: OptionValues,
+  paths: ExportPaths,
   chooser: Chooser,
   seed: number,
   visitors: number,
   log: (line: string) => void,
 ): Promise<Exports> {
-  const paths = {
-    logs: stringOption(values, "export-logs"),
-    eval: stringOption(values, "export-eval"),
-    source: stringOption(values, "write-source"),
-  };
   if (!paths.logs && !paths.eval && !paths.source) return { rows: 0 };
   const run = simulateTraffic({ seed, visitors, policy: chooser });
   if (paths.logs) log(`wrote ${await writeLogsJsonl(paths.logs, logRowsOf(run))} rows to ${paths.logs}`);

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Exploration, Precision } from "../../../shared/policy/types.ts";
-import { parseBackendChoice, selectBackend } from "../../runtime/backend.ts";
+import { parseBackendChoice, selectBackend, type BackendChoice } from "../../runtime/backend.ts";
 import { DEFAULT_DQN_OPTIONS } from "../../learn/dqn/index.ts";
 import { DEFAULT_INTERVAL_METHOD, type IntervalMethod } from "../../ope/index.ts";
 import { DEFAULT_EXPLORATION } from "../../learn/policy-meta.ts";
@@ -9,13 +9,13 @@ import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../learn/qlearning.
 import { renderReport } from "../../report/index.ts";
 import { splitByTime } from "../../data/split.ts";
 import { ALGORITHMS, trainPolicy, type Algorithm } from "../../learn/train-policy.ts";
-import { gatePublication } from "./publish.ts";
-import { choiceOption, numberOption, stringOption, UsageError, type Command, type OptionValues } from "../command.ts";
-import { AGAINST_USAGE, checkComparable, defaultAgainst, loadCurrentPolicy } from "../current-policy.ts";
+import { gatePublication } from "../../ope/gate.ts";
+import { choiceOption, defineCommand, numberOption, stringOption, UsageError, type OptionValues } from "../command.ts";
+import { AGAINST_USAGE, checkComparable, loadCurrentPolicy, parseAgainst } from "../current-policy.ts";
 import { formatComparison } from "../format-comparison.ts";
-import { DATASET_OPTIONS, DATASET_USAGE, loadDataset } from "../load-dataset.ts";
+import { DATASET_OPTIONS, DATASET_USAGE, loadDataset, parseDatasetOptions } from "../load-dataset.ts";
 
-export const trainCommand: Command = {
+export const trainCommand = defineCommand({
   name: "train",
   summary: "learn a policy from logged decisions, evaluate it offline, export it and write a report",
   usage: `usage: promo train [--source local|remote|file:<path>] [--algo qtable|dqn] [options]
@@ -73,44 +73,26 @@ ${AGAINST_USAGE}
     "target-sync": { type: "string" },
     cql: { type: "string" },
   },
-  async run({ values, log, quiet }) {
+  parse({ values }) {
     const algorithm = choiceOption<Algorithm>(values, "algo", ALGORITHMS, "dqn");
-    const gamma = numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1);
-    const seed = numberOption(values, "seed", 1, Number.isInteger);
-    const precision = choiceOption<Precision>(values, "quantize", ["float32", "int8"], "float32");
-    const now = new Date();
-    const version = `${now
-      .toISOString()
-      .replace(/[-:]/g, "")
-      .replace(/\.\d+Z$/, "Z")}-${algorithm}`;
-
-    const backend = algorithm === "dqn" ? await startBackend(values, log) : "typescript";
-    const persistTo = stringOption(values, "persist-to");
-    const { dataset, description, unused } = await loadDataset(values, { log, quiet });
-    const current = await loadCurrentPolicy(
-      stringOption(values, "against") ?? defaultAgainst(stringOption(values, "source") ?? "local"),
-      persistTo,
-    );
-    checkComparable(current, dataset.featureSpecHash, dataset.actions);
-
-    const holdout = numberOption(values, "holdout", 0.3, (f) => f >= 0 && f < 1);
-    const data = holdout > 0 ? splitByTime(dataset, holdout) : { train: dataset, holdout: dataset };
-    if (holdout > 0)
-      log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
-    const trained = trainPolicy(
-      { train: data.train, evaluation: data.holdout },
-      {
+    const data = parseDatasetOptions(values);
+    const forcedBackend = stringOption(values, "backend");
+    return {
+      algorithm,
+      data,
+      against: parseAgainst(stringOption(values, "against"), data.source.kind, stringOption(values, "persist-to")),
+      backend: forcedBackend === undefined ? undefined : parseBackendChoice(forcedBackend),
+      holdout: numberOption(values, "holdout", 0.3, (f) => f >= 0 && f < 1),
+      out: stringOption(values, "out"),
+      report: stringOption(values, "report"),
+      learning: {
         algorithm,
-        gamma,
-        seed,
-        version,
-        now,
+        gamma: numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1),
+        seed: numberOption(values, "seed", 1, Number.isInteger),
         exploration: explorationOf(values),
-        precision,
+        precision: choiceOption<Precision>(values, "quantize", ["float32", "int8"], "float32"),
         level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
         interval: intervalOf(values),
-        current,
-        backend,
         qtable: {
           alpha: stepSizeOf(values),
           maxSweeps: numberOption(values, "max-sweeps", DEFAULT_QLEARNING_OPTIONS.maxSweeps, (n) => n >= 1),
@@ -134,12 +116,34 @@ ${AGAINST_USAGE}
           ),
           conservativeWeight: numberOption(values, "cql", DEFAULT_DQN_OPTIONS.conservativeWeight, (w) => w >= 0),
         },
-        log,
       },
+    };
+  },
+  async run(o, { log, quiet }) {
+    const { algorithm, learning } = o;
+    const { gamma } = learning;
+    const now = new Date();
+    const version = `${now
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z")}-${algorithm}`;
+
+    const backend = algorithm === "dqn" ? await startBackend(o.backend, log) : "typescript";
+    const { dataset, description, unused } = await loadDataset(o.data, { log, quiet });
+    const current = await loadCurrentPolicy(o.against);
+    checkComparable(current, dataset.featureSpecHash, dataset.actions);
+
+    const holdout = o.holdout;
+    const data = holdout > 0 ? splitByTime(dataset, holdout) : { train: dataset, holdout: dataset };
+    if (holdout > 0)
+      log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
+    const trained = trainPolicy(
+      { train: data.train, evaluation: data.holdout },
+      { ...learning, version, now, current, backend, log },
     );
 
-    const out = stringOption(values, "out") ?? `policies/${version}.bin`;
-    const reportPath = stringOption(values, "report") ?? `reports/${version}.html`;
+    const out = o.out ?? `policies/${version}.bin`;
+    const reportPath = o.report ?? `reports/${version}.html`;
     const gate = gatePublication(trained.policy, current?.meta.version ?? null, false);
     const training = trained.policy.meta.training!;
     await writeFileMaking(out, trained.bytes);
@@ -158,7 +162,7 @@ ${AGAINST_USAGE}
           { label: "learning throughput", value: `${Math.round(trained.transitionsPerSecond)} transitions/s` },
           {
             label: "export",
-            value: `${precision}, ${trained.bytes.length} bytes, parity ${(100 * trained.parity.agreement).toFixed(2)}% argmax agreement, max |ΔQ| ${trained.parity.maxAbsDiff.toExponential(2)}`,
+            value: `${learning.precision}, ${trained.bytes.length} bytes, parity ${(100 * trained.parity.agreement).toFixed(2)}% argmax agreement, max |ΔQ| ${trained.parity.maxAbsDiff.toExponential(2)}`,
           },
           ...Object.entries(unused).map(([reason, count]) => ({ label: `unused rows: ${reason}`, value: count })),
         ],
@@ -194,11 +198,10 @@ ${AGAINST_USAGE}
       },
     };
   },
-};
+});
 
-async function startBackend(values: OptionValues, log: (line: string) => void): Promise<string> {
-  const forced = stringOption(values, "backend");
-  const selected = await selectBackend({ ...(forced ? { force: parseBackendChoice(forced) } : {}), warn: log });
+async function startBackend(force: BackendChoice | undefined, log: (line: string) => void): Promise<string> {
+  const selected = await selectBackend({ ...(force ? { force } : {}), warn: log });
   log(`tfjs backend: ${selected.label}`);
   return selected.label;
 }
