@@ -1,5 +1,5 @@
 /**
- * decide_cpu_workerd_mean_us (reported, no target: DESIGN.md's target is for Node/V8): the decision
+ * decide_cpu_workerd_mean_us (reported, no target: docs/figures.md's target is for Node/V8): the decision
  * path of decide-cpu run inside workerd, the runtime the Worker ships on, to check that the Node
  * figure carries over. Mean per call: the median over rounds of (elapsed ms of n back-to-back
  * decisions) / n, after warm-up rounds; workerd's 1 ms clock rules out per-call timing.

@@ -1,6 +1,6 @@
 /**
  * sim_value_ratio_to_oracle (one figure per policy, told apart by the `policy` field),
- * sim_oracle_value, sim_value_margin_over_baselines: the quality target of DESIGN.md §7, "learned
+ * sim_oracle_value, sim_value_margin_over_baselines: the quality target of docs/figures.md, "learned
  * policy on the simulator ≥ 90% of the oracle's long-term value; above myopic bandit, best fixed
  * promotion, and uniform".
  *

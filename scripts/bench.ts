@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only <name,...>] [--quick] [--json]`: measures the figures of DESIGN.md §7 and
+ * `npm run bench [-- --only <name,...>] [--quick] [--json]`: measures the figures of docs/figures.md and
  * prints them with their targets. Measurements live in bench/ (one module each, listed in
  * bench/registry.ts); nothing here is asserted as a timed test.
  */

@@ -8,7 +8,7 @@
  *  5. sends fresh shoppers under the new policy;
  *  6. prints revenue, margin, promotion cost, conversion rate and long-term value per visitor for
  *     uniform, best single promotion, myopic bandit, DQN, Q-table and the oracle, with intervals;
- *  7. leaves the HTML report in reports/, and stops everything it started.
+ *  7. leaves the policies and HTML reports in reports/demo (`--out-dir`), and stops everything it started.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -40,8 +40,11 @@ const { values } = parseArgs({
     "score-visitors": { type: "string", default: "2000" },
     epochs: { type: "string" },
     keep: { type: "boolean", default: false },
+    "out-dir": { type: "string", default: "reports/demo" },
   },
 });
+/** Where the trained policies and their reports go; tests point it outside the checkout. */
+const outDir = path.resolve(ROOT, values["out-dir"]);
 const visitors = positiveInteger(values.visitors, "--visitors");
 const scoreVisitors = positiveInteger(values["score-visitors"], "--score-visitors");
 const SEEDS = [1, 2, 3, 4, 5];
@@ -130,6 +133,10 @@ async function train(persistTo: string, algo: "dqn" | "qtable", trainGamma: numb
     // The simulator reports refunds up to 2 days after an order: the attribution window must cover them.
     "--window",
     "2d",
+    "--out",
+    path.join(outDir, `${algo}-gamma${trainGamma}.bin`),
+    "--report",
+    path.join(outDir, `${algo}-gamma${trainGamma}.html`),
     ...(algo === "dqn" ? epochs : []),
   ]);
   const e = answer.training.estimate;

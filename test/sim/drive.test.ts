@@ -30,7 +30,7 @@ function fakeWorker() {
       return new Response(
         JSON.stringify({
           decisionId: `d${seen.decides}`,
-          promotion: { id: promotion },
+          promotion: { id: promotion, kind: promotion },
           propensity: 1,
           policyVersion: "fake",
           explored: false,
