@@ -19,13 +19,14 @@
  *   interval over seeds divided by the oracle's mean. Comparisons between policies use paired
  *   differences (same seeds, same visitors), which are much tighter.
  */
+import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { Exploration, Policy } from "../shared/policy/types.ts";
 import { selectBackend } from "../trainer/runtime/backend.ts";
 import { DEFAULT_EXPLORATION, GREEDY_EXPLORATION } from "../trainer/learn/policy-meta.ts";
 import { splitByTime } from "../trainer/data/split.ts";
 import type { Algorithm } from "../trainer/learn/train-policy.ts";
-import { policyChooser, uniformChooser, type Chooser } from "../trainer/sim/chooser.ts";
+import { controlChooser, policyChooser, uniformChooser, type Chooser } from "../trainer/sim/chooser.ts";
 import { DEFAULT_SIM_MODEL } from "../trainer/sim/model.ts";
 import { myopicOracleChooser, oracleChooser } from "../trainer/sim/oracle.ts";
 import { simulateLogs, trainOnSimulatedLogs } from "../trainer/sim/pipeline.ts";
@@ -82,6 +83,16 @@ export const simQuality: Measurement = {
       role: "baseline",
       score: uniform,
       extra: { what: "the edge's fallback: uniform over eligible promotions" },
+    });
+    const controlExplore = scorePolicy(controlChooser(catalogue, spec, DEFAULT_CONTROL), scoring);
+    const controlAlone = scorePolicy(controlChooser(catalogue, spec, { ...DEFAULT_CONTROL, exploration: 0 }), scoring);
+    scored.push({
+      name: "control-explore",
+      role: "baseline",
+      score: controlExplore,
+      extra: {
+        what: `the edge's fallback: the control "${DEFAULT_CONTROL.action}", exploring ${DEFAULT_CONTROL.exploration} of page views`,
+      },
     });
     const best = bestFixedPromotion(scoring);
     scored.push({
@@ -157,7 +168,20 @@ export const simQuality: Measurement = {
       );
     }
 
-    return summarise(oracle, scored, { gamma, scoringText, quick });
+    const metrics = summarise(oracle, scored, { gamma, scoringText, quick });
+    const cost = pairedDifference(controlExplore, controlAlone);
+    metrics.push({
+      metric: "exploration_cost_ratio",
+      value: round(cost.mean / oracle.value.mean),
+      unit: "ratio",
+      ci_lower: round(cost.lower / oracle.value.mean),
+      ci_upper: round(cost.upper / oracle.value.mean),
+      exploration: DEFAULT_CONTROL.exploration,
+      control: DEFAULT_CONTROL.action,
+      scoring: scoringText,
+      note: `the control with its default exploration (${DEFAULT_CONTROL.exploration}) minus the control alone, paired on the same visitors, in oracle units`,
+    });
+    return metrics;
   },
 };
 

@@ -2,7 +2,7 @@
  * `npm run demo [-- --visitors N]`: the whole loop on local emulation, with no account.
  *
  *  1. starts the Worker (wrangler dev: local KV, D1, Queue) on a fresh state directory;
- *  2. sends simulated shoppers through it while it serves the uniform fallback;
+ *  2. sends simulated shoppers through it while it serves the fallback (the control, exploring 5%);
  *  3. trains a DQN (and, for comparison, a Q-table and a myopic γ = 0 bandit) on the logged D1 data;
  *  4. publishes the DQN to local KV and checks that the Worker serves it;
  *  5. sends fresh shoppers under the new policy;
@@ -26,6 +26,7 @@ import {
   oracleChooser,
   policyChooser,
   scorePolicy,
+  controlChooser,
   uniformChooser,
   type Chooser,
   type DriveReport,
@@ -187,7 +188,9 @@ async function main(): Promise<void> {
     const policyBefore = (await (await fetch(`${worker.url}/v1/policy`)).json()) as { version: string; source: string };
     console.log(`  ${worker.url} serves ${policyBefore.version} (${policyBefore.source}); state in ${persistTo}`);
 
-    step(`exploring: ${visitors} simulated visitors through the Worker under the uniform fallback`);
+    step(
+      `exploring: ${visitors} simulated visitors through the Worker under the fallback (the control with exploration)`,
+    );
     const exploring = await driveTraffic(worker, TRAFFIC_SEED.explore);
     console.log(`  ${await waitForLogs(persistTo, exploring.decisions)} decision rows in local D1`);
 
@@ -232,7 +235,11 @@ async function main(): Promise<void> {
     const best = bestFixedPromotion(scoring);
     const rows = [
       {
-        name: "uniform (fallback)",
+        name: "control-explore (fallback)",
+        score: scorePolicy(controlChooser(DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC), scoring),
+      },
+      {
+        name: "uniform",
         score: scorePolicy(uniformChooser(DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC), scoring),
       },
       { name: `best fixed (${best.actionId})`, score: best.score },
@@ -243,7 +250,7 @@ async function main(): Promise<void> {
     ];
     console.log(
       table(rows, oracle.value.mean, [
-        { name: "uniform (fallback)", report: exploring },
+        { name: "control-explore (fallback)", report: exploring },
         { name: `DQN ${dqn.version}`, report: exploiting },
       ]),
     );

@@ -1,7 +1,15 @@
-import { eligibleMask, type Catalogue, type ExposureCounts, type Promotion } from "./catalogue.ts";
+import {
+  checkControl,
+  DEFAULT_CONTROL,
+  eligibleMask,
+  type Catalogue,
+  type ControlPolicy,
+  type ExposureCounts,
+  type Promotion,
+} from "./catalogue.ts";
 import type { Context } from "./context.ts";
 import { encodeFeaturesInto, stateKey, type CompiledFeatureSpec } from "./features.ts";
-import { choose, decisionUniform, UNIFORM_EXPLORATION } from "./policy/explore.ts";
+import { actionProbabilities, choose, decisionUniform } from "./policy/explore.ts";
 import { PolicyFormatError } from "./policy/format.ts";
 import { compileInference, type QFunction } from "./policy/infer.ts";
 import type { Exploration, Policy } from "./policy/types.ts";
@@ -23,13 +31,19 @@ export interface DecisionEngine {
   /** The policy version, or "fallback" when no policy is loaded. */
   version: string;
   policy: Policy | null;
+  /** The policy's exploration; with no policy, the control's. */
+  exploration: Exploration;
+  /** With no policy, the control it serves; null when a policy decides. */
+  control: ControlPolicy | null;
+  /** Every action's probability at this context under this eligibility mask: what `decide` draws from. */
+  probabilities(context: Context, eligible: Uint8Array): Float64Array;
   decide(context: Context, exposures: ExposureCounts, decisionId: string, candidates?: readonly string[]): Decision;
 }
 
 /**
  * The whole per-request decision, as a pure function of its inputs: features, eligibility,
  * Q-values, exploration. The edge and the simulator both call this, so what the simulator
- * measures is what the Worker does. With no policy it is uniform over the eligible actions.
+ * measures is what the Worker does. With no policy it serves `control`, exploring its share.
  *
  * Throws {@link PolicyFormatError} (`spec_mismatch`, `action_mismatch`, `shape_mismatch`) when the
  * policy was not built for this feature spec and catalogue.
@@ -38,17 +52,30 @@ export function createDecisionEngine(
   policy: Policy | null,
   catalogue: Catalogue,
   spec: CompiledFeatureSpec,
+  control: ControlPolicy = DEFAULT_CONTROL,
 ): DecisionEngine {
   if (policy) checkPolicyFits(policy, catalogue, spec);
+  else checkControl(control, catalogue);
   const features = new Float32Array(spec.width);
   const scratch = new Float64Array(catalogue.length);
-  const zeros = new Float32Array(catalogue.length);
-  const qOf: QFunction = policy ? compileInference(policy.model) : () => zeros;
-  const exploration: Exploration = policy ? policy.meta.exploration : UNIFORM_EXPLORATION;
+  // The control as a Q-function: 1 for its action, 0 elsewhere, so that ε-greedy serves it and
+  // explores around it with exact propensities, through the same code as a learned policy.
+  const controlQ = new Float32Array(catalogue.length);
+  controlQ[catalogue.findIndex((p) => p.id === control.action)] = 1;
+  const qOf: QFunction = policy ? compileInference(policy.model) : () => controlQ;
+  const exploration: Exploration = policy
+    ? policy.meta.exploration
+    : { type: "epsilon", epsilon: control.exploration, floor: 0 };
 
   return {
     version: policy ? policy.meta.version : FALLBACK_VERSION,
     policy,
+    exploration,
+    control: policy ? null : control,
+    probabilities(context, eligible) {
+      encodeFeaturesInto(spec, context, features);
+      return actionProbabilities(qOf(features, stateKey(spec, context)), eligible, exploration);
+    },
     decide(context, exposures, decisionId, candidates) {
       encodeFeaturesInto(spec, context, features);
       const key = stateKey(spec, context);

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { UNIFORM_EXPLORATION } from "../../shared/policy/index.ts";
 import { readConfig } from "../config.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 
@@ -14,10 +13,11 @@ export function policyHandler(deps: EdgeDeps) {
     c.header("Cache-Control", "no-store");
     return c.json({
       version: served.engine.version,
-      algorithm: served.policy?.model.algorithm ?? "uniform",
+      algorithm: served.policy?.model.algorithm ?? "control",
+      control: served.engine.control,
       createdAt: meta?.createdAt ?? null,
       actions: meta?.actions ?? deps.policies.actionIds,
-      exploration: meta?.exploration ?? UNIFORM_EXPLORATION,
+      exploration: served.engine.exploration,
       training: meta?.training ?? null,
       offlineEstimate: meta?.training?.estimate ?? null,
       featureSpecHash: deps.policies.spec.hash,

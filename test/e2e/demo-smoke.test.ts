@@ -18,7 +18,15 @@ test("npm run demo completes the loop on a small scale", async () => {
     },
   ).finally(() => rm(outDir, { recursive: true, force: true }));
   expect(stdout).toMatch(/the Worker now serves \d{8}T\d{6}Z-dqn \(kv\)/);
-  for (const policy of ["uniform (fallback)", "best fixed", "myopic bandit", "DQN", "Q-table", "oracle"]) {
+  for (const policy of [
+    "control-explore (fallback)",
+    "uniform",
+    "best fixed",
+    "myopic bandit",
+    "DQN",
+    "Q-table",
+    "oracle",
+  ]) {
     expect(stdout).toContain(policy);
   }
   expect(stdout).toMatch(/demo finished in \d+ s/);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
+import { controlPropensity } from "../shared/helpers.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY, policyVersionKey } from "../../shared/policy-store.ts";
@@ -34,16 +35,18 @@ async function served(h: Harness) {
 }
 
 describe("policy loading", () => {
-  test("with nothing in KV it serves the uniform fallback, logged with its true propensities", async () => {
+  test("with nothing in KV it serves the control with exploration, logged with its true propensities", async () => {
     const h = harness();
     const answer = await served(h);
-    expect(answer).toMatchObject({ policyVersion: "fallback", propensity: 1 / 7 });
+    expect(answer).toMatchObject({ policyVersion: "fallback" });
+    expect(answer.propensity).toBeCloseTo(controlPropensity(answer.promotion.id, 7), 12);
     expect(await policyStatus(h)).toMatchObject({
       version: "fallback",
-      algorithm: "uniform",
+      algorithm: "control",
+      control: DEFAULT_CONTROL,
       source: "fallback",
       actions: DEFAULT_CATALOGUE.map((p) => p.id),
-      exploration: { type: "epsilon", epsilon: 1 },
+      exploration: { type: "epsilon", epsilon: DEFAULT_CONTROL.exploration },
       featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
       loadedAt: null,
       lastError: null,

@@ -14,7 +14,7 @@ import { actionProbabilities, greedyAction } from "../../shared/policy/explore.t
 import { decodePolicy, encodePolicy } from "../../shared/policy/format.ts";
 import { compileInference } from "../../shared/policy/infer.ts";
 import type { Policy } from "../../shared/policy/types.ts";
-import { BASE_CONTEXT, contextArb, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
+import { BASE_CONTEXT, contextArb, controlPropensity, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
 
 const spec = DEFAULT_COMPILED_SPEC;
 const exposuresArb: fc.Arbitrary<ExposureCounts> = fc.dictionary(
@@ -47,7 +47,7 @@ describe("fallback engine (no policy)", () => {
     expect(engine.policy).toBeNull();
   });
 
-  test("is uniform over the eligible actions", () => {
+  test("serves the control, exploring its share over the eligible actions with exact propensities", () => {
     fc.assert(
       fc.property(contextArb, exposuresArb, idArb, candidatesArb, (c, exposures, id, candidates) => {
         const d = engine.decide(c, exposures, id, candidates);
@@ -56,18 +56,67 @@ describe("fallback engine (no policy)", () => {
         expect([...d.eligible]).toEqual([...mask]);
         expect(d.eligible[d.actionIndex]).toBe(1);
         expect(d.promotion).toBe(DEFAULT_CATALOGUE[d.actionIndex]);
-        expect(d.propensity).toBeCloseTo(1 / n, 15);
+        expect(d.propensity).toBeCloseTo(controlPropensity(d.promotion.id, n), 15);
+        const p = engine.probabilities(c, mask);
+        expect(p[d.actionIndex]).toBeCloseTo(d.propensity, 15);
+        expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
       }),
     );
   });
 
-  test("draws every eligible action about equally often across decision ids", () => {
+  test("any control and share: the probabilities are exact and sum to 1 (property)", () => {
+    const controlArb = fc.record({
+      action: fc.constantFrom(...DEFAULT_ACTION_IDS),
+      exploration: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    fc.assert(
+      fc.property(controlArb, contextArb, exposuresArb, idArb, (control, c, exposures, id) => {
+        const engine = createDecisionEngine(null, DEFAULT_CATALOGUE, spec, control);
+        const mask = eligibleMask(DEFAULT_CATALOGUE, c, exposures);
+        const n = mask.reduce((a, b) => a + b, 0);
+        const p = engine.probabilities(c, mask);
+        const controlIndex = DEFAULT_ACTION_IDS.indexOf(control.action);
+        for (let a = 0; a < p.length; a++) {
+          if (!mask[a]) expect(p[a]).toBe(0);
+          else if (a === controlIndex) expect(p[a]).toBeCloseTo(1 - control.exploration + control.exploration / n, 12);
+          else if (mask[controlIndex]) expect(p[a]).toBeCloseTo(control.exploration / n, 12);
+        }
+        expect(p.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 12);
+        const d = engine.decide(c, exposures, id);
+        expect(d.propensity).toBeCloseTo(p[d.actionIndex]!, 15);
+      }),
+    );
+  });
+
+  test("exploring everything is uniform; exploring nothing is the control alone", () => {
     const c: Context = { ...BASE_CONTEXT, cartValue: 100, country: "DE" }; // everything eligible
-    const N = 7000;
+    const uniform = createDecisionEngine(null, DEFAULT_CATALOGUE, spec, { action: "none", exploration: 1 });
+    const mask = eligibleMask(DEFAULT_CATALOGUE, c, {});
+    for (const p of uniform.probabilities(c, mask)) expect(p).toBeCloseTo(1 / 7, 15);
+    const control = createDecisionEngine(null, DEFAULT_CATALOGUE, spec, { action: "bundle", exploration: 0 });
+    for (let i = 0; i < 50; i++)
+      expect(control.decide(c, {}, `d-${i}`)).toMatchObject({ promotion: { id: "bundle" }, propensity: 1 });
+  });
+
+  test("draws the control and the explored actions as often as their probabilities say", () => {
+    const c: Context = { ...BASE_CONTEXT, cartValue: 100, country: "DE" }; // everything eligible
+    const N = 20000;
     const hits = new Array<number>(DEFAULT_CATALOGUE.length).fill(0);
     for (let i = 0; i < N; i++) hits[engine.decide(c, {}, `decision-${i}`).actionIndex]!++;
-    // Binomial(7000, 1/7): sd ≈ 29, so ±175 is six deviations.
-    for (const h of hits) expect(Math.abs(h - N / 7)).toBeLessThan(175);
+    DEFAULT_ACTION_IDS.forEach((id, a) => {
+      const p = controlPropensity(id, 7);
+      // Six binomial standard deviations.
+      expect(Math.abs(hits[a]! - N * p)).toBeLessThan(6 * Math.sqrt(N * p * (1 - p)) + 1);
+    });
+  });
+
+  test("refuses a control the catalogue cannot serve", () => {
+    expect(() => createDecisionEngine(null, DEFAULT_CATALOGUE, spec, { action: "nope", exploration: 0.1 })).toThrow(
+      RangeError,
+    );
+    expect(() => createDecisionEngine(null, DEFAULT_CATALOGUE, spec, { action: "none", exploration: 1.5 })).toThrow(
+      RangeError,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 /** Arbitraries and fixtures shared by the tests of `shared/`. Not a test file itself. */
 import fc from "fast-check";
-import { DEFAULT_ACTION_IDS } from "../../shared/catalogue.ts";
+import { DEFAULT_ACTION_IDS, DEFAULT_CONTROL, type ControlPolicy } from "../../shared/catalogue.ts";
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { PolicyFormatError, type PolicyFormatErrorCause } from "../../shared/policy/format.ts";
@@ -153,4 +153,10 @@ export function reasonOf(run: () => unknown): PolicyFormatErrorCause | "no error
     throw error;
   }
   return "no error";
+}
+
+/** The exact probability the control-with-exploration fallback gives `actionId` among `n` eligible actions. */
+export function controlPropensity(actionId: string, n: number, control: ControlPolicy = DEFAULT_CONTROL): number {
+  const explored = control.exploration / n;
+  return actionId === control.action ? 1 - control.exploration + explored : explored;
 }

@@ -1,9 +1,8 @@
-import type { Catalogue, ExposureCounts } from "../../shared/catalogue.ts";
+import { DEFAULT_CONTROL, type Catalogue, type ControlPolicy, type ExposureCounts } from "../../shared/catalogue.ts";
 import type { Context } from "../../shared/context.ts";
 import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.ts";
-import { encodeFeatures, stateKey, type CompiledFeatureSpec } from "../../shared/features.ts";
-import { actionProbabilities, greedyAction, UNIFORM_EXPLORATION, type Choice } from "../../shared/policy/explore.ts";
-import { compileInference } from "../../shared/policy/infer.ts";
+import type { CompiledFeatureSpec } from "../../shared/features.ts";
+import { greedyAction, type Choice } from "../../shared/policy/explore.ts";
 import type { Policy } from "../../shared/policy/types.ts";
 import type { LatentState } from "./latent.ts";
 
@@ -33,17 +32,10 @@ export interface Chooser {
  * A decision engine as a chooser: `choose` is the edge's own decision path (features, Q-values,
  * exploration drawn from the decision id), so what the simulator measures is what the Worker does.
  */
-export function engineChooser(engine: DecisionEngine, spec: CompiledFeatureSpec, name = engine.version): Chooser {
-  const exploration = engine.policy ? engine.policy.meta.exploration : UNIFORM_EXPLORATION;
-  const q = engine.policy ? compileInference(engine.policy.model) : null;
+export function engineChooser(engine: DecisionEngine, name = engine.version): Chooser {
   return {
     name,
-    probabilities(view) {
-      const values = q
-        ? q(encodeFeatures(spec, view.context), stateKey(spec, view.context))
-        : new Float32Array(view.eligible.length);
-      return actionProbabilities(values, view.eligible, exploration);
-    },
+    probabilities: (view) => engine.probabilities(view.context, view.eligible),
     choose(view) {
       const decision = engine.decide(view.context, view.exposures, view.decisionId);
       return { action: decision.actionIndex, propensity: decision.propensity, explored: decision.explored };
@@ -51,19 +43,26 @@ export function engineChooser(engine: DecisionEngine, spec: CompiledFeatureSpec,
   };
 }
 
-/** A policy file (or none: the edge's uniform fallback) run exactly as the edge runs it. */
+/** A policy file (or none: the edge's fallback, the control with exploration) run exactly as the edge runs it. */
 export function policyChooser(
   policy: Policy | null,
   catalogue: Catalogue,
   spec: CompiledFeatureSpec,
   name?: string,
+  control: ControlPolicy = DEFAULT_CONTROL,
 ): Chooser {
-  return engineChooser(createDecisionEngine(policy, catalogue, spec), spec, name);
+  return engineChooser(createDecisionEngine(policy, catalogue, spec, control), name);
 }
 
-/** Uniform over the eligible actions: the edge's fallback before any policy exists. */
+/** Uniform over the eligible actions: what the edge's fallback was before it served a control. */
 export function uniformChooser(catalogue: Catalogue, spec: CompiledFeatureSpec): Chooser {
-  return policyChooser(null, catalogue, spec, "uniform");
+  return policyChooser(null, catalogue, spec, "uniform", { action: catalogue[0]!.id, exploration: 1 });
+}
+
+/** The edge's fallback: the control, exploring the given share of page views. */
+export function controlChooser(catalogue: Catalogue, spec: CompiledFeatureSpec, control = DEFAULT_CONTROL): Chooser {
+  const name = control.exploration > 0 ? "control-explore" : `control (${control.action})`;
+  return policyChooser(null, catalogue, spec, name, control);
 }
 
 /** A deterministic policy: the highest-scoring eligible action (the lowest index wins ties). */

@@ -18,6 +18,7 @@ export {
   fixedChooser,
   greedyChooser,
   policyChooser,
+  controlChooser,
   uniformChooser,
   type Chooser,
   type PageView,

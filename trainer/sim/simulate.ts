@@ -103,7 +103,7 @@ export function simulateTraffic(options: SimulateOptions): SimulationResult {
   const model = options.model ?? DEFAULT_SIM_MODEL;
   validateModel(model);
   const spec = options.spec ?? DEFAULT_COMPILED_SPEC;
-  const chooser = "choose" in options.policy ? options.policy : engineChooser(options.policy, spec);
+  const chooser = "choose" in options.policy ? options.policy : engineChooser(options.policy);
   const traffic = compileTraffic(model);
   const run: Run = { options, model, spec, chooser, traffic, record: options.record ?? true, steps: [] };
 

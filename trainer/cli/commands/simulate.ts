@@ -15,6 +15,7 @@ import {
   policyChooser,
   scorePolicy,
   simulateTraffic,
+  controlChooser,
   uniformChooser,
   writeEvalJsonl,
   writeLogsJsonl,
@@ -30,7 +31,7 @@ export const simulateCommand = defineCommand({
   usage: `usage: promo simulate [--policy P] [--visitors N] [--seeds 1,2,3] [exports]
        promo simulate --target http://127.0.0.1:8787 [--visitors N] [--seed S]
 
-  --policy P         uniform | oracle | myopic-oracle | best-fixed | fixed:<promotion id> | <policy.bin>;
+  --policy P         uniform | control | oracle | myopic-oracle | best-fixed | fixed:<promotion id> | <policy.bin>;
                      default uniform
   --visitors N       visitors per seed; default 2000
   --seeds L          comma-separated seeds; the value's interval is over them; default 1,2,3,4,5
@@ -109,6 +110,7 @@ function seedsOf(values: OptionValues): number[] {
 async function chooserOf(name: string, scoring: { seeds: number[]; visitors: number }): Promise<Chooser> {
   const catalogue = DEFAULT_SIM_MODEL.catalogue;
   if (name === "uniform") return uniformChooser(catalogue, DEFAULT_COMPILED_SPEC);
+  if (name === "control") return controlChooser(catalogue, DEFAULT_COMPILED_SPEC);
   if (name === "oracle") return oracleChooser();
   if (name === "myopic-oracle") return myopicOracleChooser();
   if (name === "best-fixed") return bestFixedPromotion(scoring).chooser;
