@@ -200,24 +200,10 @@ async function main(): Promise<void> {
     const bandit = await train(persistTo, "dqn", 0);
 
     step(`publishing ${dqn.version} to local KV`);
-    const published = await promo<{ published: boolean; reason: string }>([
-      "publish",
-      dqn.out,
-      "--target",
-      "local",
-      "--persist-to",
-      persistTo,
-    ]).catch(async (error: Error) => {
+    const publish = ["publish", dqn.out, "--target", "local", "--persist-to", persistTo];
+    const published = await promo<{ published: boolean; reason: string }>(publish).catch(async (error: Error) => {
       console.log(`  the gate refused it (${error.message}); publishing with --force so the demo can go on`);
-      return promo<{ published: boolean; reason: string }>([
-        "publish",
-        dqn.out,
-        "--target",
-        "local",
-        "--persist-to",
-        persistTo,
-        "--force",
-      ]);
+      return promo<{ published: boolean; reason: string }>([...publish, "--force"]);
     });
     console.log(`  ${published.reason}`);
     const served = (await (await fetch(`${worker.url}/v1/policy`)).json()) as { version: string; source: string };
