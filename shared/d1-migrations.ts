@@ -8,7 +8,7 @@ export type Migration = {
 };
 
 /** drizzle-kit separates the statements of one migration file with this marker. */
-export const STATEMENT_BREAKPOINT = "--> statement-breakpoint";
+const STATEMENT_BREAKPOINT = "--> statement-breakpoint";
 
 /** A migration file's text as its statements. */
 export function migrationOf(name: string, sql: string): Migration {

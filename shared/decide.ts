@@ -35,7 +35,10 @@ export interface DecisionEngine {
   exploration: Exploration;
   /** With no policy, the control it serves; null when a policy decides. */
   control: ControlPolicy | null;
-  /** Every action's probability at this context under this eligibility mask: what `decide` draws from. */
+  /**
+   * Every action's probability at this context under this eligibility mask: what `decide` draws
+   * from. Like `decide`, it reuses the engine's feature buffer.
+   */
   probabilities(context: Context, eligible: Uint8Array): Float64Array;
   decide(context: Context, exposures: ExposureCounts, decisionId: string, candidates?: readonly string[]): Decision;
 }
@@ -55,17 +58,11 @@ export function createDecisionEngine(
   control: ControlPolicy = DEFAULT_CONTROL,
 ): DecisionEngine {
   if (policy) checkPolicyFits(policy, catalogue, spec);
-  else checkControl(control, catalogue);
+  const { qOf, exploration } = policy
+    ? { qOf: compileInference(policy.model), exploration: policy.meta.exploration }
+    : controlAsPolicy(control, catalogue);
   const features = new Float32Array(spec.width);
   const scratch = new Float64Array(catalogue.length);
-  // The control as a Q-function: 1 for its action, 0 elsewhere, so that ε-greedy serves it and
-  // explores around it with exact propensities, through the same code as a learned policy.
-  const controlQ = new Float32Array(catalogue.length);
-  controlQ[catalogue.findIndex((p) => p.id === control.action)] = 1;
-  const qOf: QFunction = policy ? compileInference(policy.model) : () => controlQ;
-  const exploration: Exploration = policy
-    ? policy.meta.exploration
-    : { type: "epsilon", epsilon: control.exploration, floor: 0 };
 
   return {
     version: policy ? policy.meta.version : FALLBACK_VERSION,
@@ -92,6 +89,18 @@ export function createDecisionEngine(
       };
     },
   };
+}
+
+/**
+ * The control as a Q-function, 1 for its action and 0 elsewhere, with ε-greedy exploration: the
+ * fallback then serves the control and explores around it with exact propensities, through the
+ * same code as a learned policy.
+ */
+function controlAsPolicy(control: ControlPolicy, catalogue: Catalogue): { qOf: QFunction; exploration: Exploration } {
+  checkControl(control, catalogue);
+  const q = new Float32Array(catalogue.length);
+  q[catalogue.findIndex((p) => p.id === control.action)] = 1;
+  return { qOf: () => q, exploration: { type: "epsilon", epsilon: control.exploration, floor: 0 } };
 }
 
 /**

@@ -9,9 +9,6 @@ export interface Choice {
   explored: boolean;
 }
 
-/** Uniform over the eligible actions: what a fresh deployment serves before any policy exists. */
-export const UNIFORM_EXPLORATION: Exploration = { type: "epsilon", epsilon: 1, floor: 0 };
-
 /** Index of the highest Q-value among eligible actions; the lowest index wins ties. */
 export function greedyAction(q: ArrayLike<number>, eligible: ArrayLike<number>): number {
   let best = -1;

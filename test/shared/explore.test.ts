@@ -1,13 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { uniformFromString } from "../../shared/hash.ts";
-import {
-  actionProbabilities,
-  choose,
-  decisionUniform,
-  greedyAction,
-  UNIFORM_EXPLORATION,
-} from "../../shared/policy/explore.ts";
+import { actionProbabilities, choose, decisionUniform, greedyAction } from "../../shared/policy/explore.ts";
 import type { Exploration } from "../../shared/policy/types.ts";
 import { explorationArb, qAndMaskArb } from "./helpers.ts";
 
@@ -15,6 +9,8 @@ const uArb = fc.oneof(
   fc.constantFrom(0, 0.5, 1 - 2 ** -53),
   fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
 );
+/** ε = 1: every draw explores, uniformly over the eligible actions. */
+const UNIFORM_EXPLORATION: Exploration = { type: "epsilon", epsilon: 1, floor: 0 };
 const count = (mask: ArrayLike<number>) => Array.from(mask).filter(Boolean).length;
 
 describe("actionProbabilities", () => {

@@ -26,10 +26,15 @@ export interface DatasetOptions {
   horizonMs: number;
 }
 
-export function parseDatasetOptions(values: OptionValues): DatasetOptions {
+/** `--source`, with `--persist-to` for a local one, checked. */
+export function parseSourceOption(values: OptionValues): SourceSpec {
   const persistTo = stringOption(values, "persist-to");
+  return parseSourceSpec(stringOption(values, "source") ?? "local", persistTo === undefined ? {} : { persistTo });
+}
+
+export function parseDatasetOptions(values: OptionValues): DatasetOptions {
   return {
-    source: parseSourceSpec(stringOption(values, "source") ?? "local", persistTo === undefined ? {} : { persistTo }),
+    source: parseSourceOption(values),
     attributionWindowMs: durationOption(values, "window", DEFAULT_ATTRIBUTION_WINDOW_MS),
     horizonMs: durationOption(values, "horizon", DEFAULT_HORIZON_MS),
   };

@@ -1,6 +1,7 @@
-import { openLogSource, parseSourceSpec, SOURCE_SPECS } from "../../sources/index.ts";
+import { openLogSource, SOURCE_SPECS } from "../../sources/index.ts";
 import { exportLogs } from "../../sources/write-export.ts";
-import { defineCommand, requiredString, stringOption } from "../command.ts";
+import { defineCommand, requiredString } from "../command.ts";
+import { parseSourceOption } from "../load-dataset.ts";
 
 export const SOURCE_USAGE = `  --source S      ${SOURCE_SPECS}; default local
                   remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
@@ -15,11 +16,7 @@ export const exportCommand = defineCommand({
 ${SOURCE_USAGE}`,
   options: { out: { type: "string" }, source: { type: "string" }, "persist-to": { type: "string" } },
   parse({ values }) {
-    const persistTo = stringOption(values, "persist-to");
-    return {
-      out: requiredString(values, "out"),
-      source: parseSourceSpec(stringOption(values, "source") ?? "local", persistTo === undefined ? {} : { persistTo }),
-    };
+    return { out: requiredString(values, "out"), source: parseSourceOption(values) };
   },
   async run({ out, source: spec }, { log, quiet }) {
     const source = await openLogSource(spec, {
