@@ -16,7 +16,7 @@
  * Why not from Node: a KV get through Miniflare's Node proxy costs 4-10 ms by itself, which measures
  * the proxy, not the Worker.
  */
-import type { D1Database, KVNamespace } from "@cloudflare/workers-types";
+import type { KVNamespace } from "@cloudflare/workers-types";
 import { DEFAULT_ACTION_IDS } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { sha256Hex } from "../shared/hash.ts";
