@@ -158,17 +158,18 @@ function table(
   oracleValue: number,
   measured: { name: string; report: DriveReport }[],
 ): string {
-  const header = `${"policy".padEnd(22)} ${"value/visitor (95% CI)".padEnd(24)} ${"% oracle".padStart(8)} ${"revenue".padStart(8)} ${"margin".padStart(8)} ${"promo cost".padStart(10)} ${"conv. rate".padStart(10)}`;
+  const width = Math.max(...[...rows, ...measured].map((r) => r.name.length));
+  const header = `${"policy".padEnd(width)} ${"value/visitor (95% CI)".padEnd(24)} ${"% oracle".padStart(8)} ${"revenue".padStart(8)} ${"margin".padStart(8)} ${"promo cost".padStart(10)} ${"conv. rate".padStart(10)}`;
   const lines = rows.map(({ name, score }) => {
     const v = score.value;
     return (
-      `${name.padEnd(22)} ${`${v.mean.toFixed(3)} ± ${v.halfWidth.toFixed(3)}`.padEnd(24)} ${`${((100 * v.mean) / oracleValue).toFixed(1)}%`.padStart(8)} ` +
+      `${name.padEnd(width)} ${`${v.mean.toFixed(3)} ± ${v.halfWidth.toFixed(3)}`.padEnd(24)} ${`${((100 * v.mean) / oracleValue).toFixed(1)}%`.padStart(8)} ` +
       `${score.revenue.toFixed(2).padStart(8)} ${score.margin.toFixed(2).padStart(8)} ${score.promotionCost.toFixed(2).padStart(10)} ${`${(100 * score.conversionRate).toFixed(1)}%`.padStart(10)}`
     );
   });
   const through = measured.map(
     ({ name, report }) =>
-      `${name.padEnd(22)} ${`${report.valuePerVisitor.toFixed(3)} (one run)`.padEnd(24)} ${`${((100 * report.valuePerVisitor) / oracleValue).toFixed(1)}%`.padStart(8)}`,
+      `${name.padEnd(width)} ${`${report.valuePerVisitor.toFixed(3)} (one run)`.padEnd(24)} ${`${((100 * report.valuePerVisitor) / oracleValue).toFixed(1)}%`.padStart(8)}`,
   );
   return [
     header,

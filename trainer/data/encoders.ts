@@ -14,7 +14,7 @@ export interface EncodingFailure {
 
 /**
  * Turns a logged raw context into what the learners see. Edge logs use the shared feature spec;
- * imported datasets bring their own encoder (see trainer/log-meta.ts for how a file names it).
+ * imported datasets bring their own encoder (see trainer/data/log-meta.ts for how a file names it).
  */
 export interface Encoder {
   /** Identifies the encoding: rows whose `featureSpecHash` equals it can reuse their stored features. */
