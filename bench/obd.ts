@@ -16,6 +16,7 @@
  * the measurement says so and reports nothing else.
  */
 import { existsSync } from "node:fs";
+import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,8 +92,10 @@ export const obdBenchmark: Measurement = {
             level: LEVEL,
             interval: { method: "bootstrap", replicates: 200 },
             current: null,
+            control: DEFAULT_CONTROL,
             backend: backend.label,
             qtable: {},
+            safe: {},
             dqn: quick ? { epochs: 5 } : {},
             log: () => {},
           },

@@ -11,6 +11,7 @@ import { logLoss } from "./log-loss.ts";
 import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
 import { simQuality } from "./sim-quality.ts";
+import { simLearning } from "./sim-learning.ts";
 import type { Measurement } from "./types.ts";
 
 export const MEASUREMENTS: readonly Measurement[] = [
@@ -22,4 +23,5 @@ export const MEASUREMENTS: readonly Measurement[] = [
   trainerThroughput,
   obdBenchmark,
   simQuality,
+  simLearning,
 ];

@@ -1,62 +1,74 @@
 /**
- * `npm run demo [-- --visitors N]`: the whole loop on local emulation, with no account.
+ * `npm run demo [-- --rounds N --visitors N --history N --json]`: the whole loop on local emulation,
+ * with no account, as policy iteration.
  *
- *  1. starts the Worker (wrangler dev: local KV, D1, Queue) on a fresh state directory;
- *  2. sends simulated shoppers through it while it serves the fallback (the control, exploring 5%);
- *  3. trains a DQN (and, for comparison, a Q-table and a myopic γ = 0 bandit) on the logged D1 data;
- *  4. publishes the DQN to local KV and checks that the Worker serves it;
- *  5. sends fresh shoppers under the new policy;
- *  6. prints revenue, margin, promotion cost, conversion rate and long-term value per visitor for
- *     uniform, best single promotion, myopic bandit, DQN, Q-table and the oracle, with intervals;
- *  7. leaves the policies and HTML reports in reports/demo (`--out-dir`), and stops everything it started.
+ *  1. starts the Worker (wrangler dev: local KV, D1, Queue) on a fresh state directory; with no
+ *     policy published it serves the fallback, the control with its exploration;
+ *  2. seeds local D1 with simulated history: decisions and outcomes of simulated visitors served by
+ *     that same fallback, written by the Worker's own D1 writer (labelled as simulated history:
+ *     traffic through a local Worker cannot log a learnable amount of data in a few minutes);
+ *  3. then, each round: simulated shoppers through the Worker under what it serves; `promo train`
+ *     (the default learner) on everything in D1; `promo publish`, which the gate lets through or
+ *     refuses (never `--force`: a refused candidate leaves the Worker serving what it served);
+ *  4. scores what was served in every round, and every candidate, on the simulator's ground truth,
+ *     in one table; `--json` ends with one line `{"summary": {...}}`.
+ *
+ * Policies and reports land in reports/demo (`--out-dir`); everything it started is stopped.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
+import { writeLogMessages } from "../edge/logging/d1-writer.ts";
+import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { decodePolicy } from "../shared/policy/format.ts";
-import { readFile } from "node:fs/promises";
+import type { LogMessage } from "../shared/schema.ts";
 import { openLocalBindings } from "../trainer/runtime/local-bindings.ts";
 import {
   DEFAULT_SIM_MODEL,
-  bestFixedPromotion,
+  controlChooser,
   driveWorker,
   oracleChooser,
   policyChooser,
   scorePolicy,
-  controlChooser,
-  uniformChooser,
   type Chooser,
   type DriveReport,
-  type PolicyScore,
 } from "../trainer/sim/index.ts";
+import { simulateLogs } from "../trainer/sim/pipeline.ts";
 import { ROOT, wranglerEnv } from "./local-env.ts";
 import { startLocalWorker, type LocalWorker } from "./local-worker.ts";
 
 const { values } = parseArgs({
   options: {
+    rounds: { type: "string", default: "3" },
     visitors: { type: "string", default: "1500" },
+    history: { type: "string", default: "100000" },
     "score-visitors": { type: "string", default: "2000" },
-    epochs: { type: "string" },
+    json: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "out-dir": { type: "string", default: "reports/demo" },
   },
 });
 /** Where the trained policies and their reports go; tests point it outside the checkout. */
 const outDir = path.resolve(ROOT, values["out-dir"]);
+const rounds = positiveInteger(values.rounds, "--rounds");
 const visitors = positiveInteger(values.visitors, "--visitors");
+const history = positiveInteger(values.history, "--history");
 const scoreVisitors = positiveInteger(values["score-visitors"], "--score-visitors");
 const SEEDS = [1, 2, 3, 4, 5];
-const TRAFFIC_SEED = { explore: 101, exploit: 202 };
-const gamma = DEFAULT_SIM_MODEL.gamma;
+const HISTORY_SEED = 77;
+const trafficSeed = (round: number) => 100 + round;
+const { catalogue, gamma } = DEFAULT_SIM_MODEL;
+const spec = DEFAULT_COMPILED_SPEC;
 const started = Date.now();
+const totalSteps = 3 + rounds;
 let stepNumber = 0;
 
 function step(title: string): void {
   stepNumber++;
-  console.log(`\n[${stepNumber}/7 · ${((Date.now() - started) / 1000).toFixed(0)} s] ${title}`);
+  console.log(`\n[${stepNumber}/${totalSteps} · ${((Date.now() - started) / 1000).toFixed(0)} s] ${title}`);
 }
 
 function positiveInteger(raw: string | undefined, flag: string): number {
@@ -67,8 +79,8 @@ function positiveInteger(raw: string | undefined, flag: string): number {
 
 const run = promisify(execFile);
 
-/** Runs the `promo` command line as a user would, and returns its `--json` answer. */
-async function promo<T>(args: string[]): Promise<T> {
+/** Runs the `promo` command line as a user would, and returns its `--json` answer; `accept` lists exit codes that still answer. */
+async function promo<T>(args: string[], accept: readonly number[] = []): Promise<T> {
   try {
     const { stdout } = await run(process.execPath, [path.join(ROOT, "bin", "promo.js"), ...args, "--json"], {
       cwd: ROOT,
@@ -77,7 +89,10 @@ async function promo<T>(args: string[]): Promise<T> {
     });
     return JSON.parse(stdout) as T;
   } catch (error) {
-    const failure = error as { stdout?: string; stderr?: string; message: string };
+    const failure = error as { code?: number; stdout?: string; stderr?: string; message: string };
+    if (failure.code !== undefined && accept.includes(failure.code) && failure.stdout) {
+      return JSON.parse(failure.stdout) as T;
+    }
     throw new Error(`promo ${args[0]} failed: ${failure.stdout?.trim() || failure.stderr?.trim() || failure.message}`);
   }
 }
@@ -110,74 +125,63 @@ async function waitForLogs(persistTo: string, expected: number): Promise<number>
   }
 }
 
+/** Writes simulated history into local D1 through the Worker's own writer, in batches of one D1 transaction each. */
+async function seedHistory(persistTo: string): Promise<number> {
+  const { run: simulated } = simulateLogs({
+    seed: HISTORY_SEED,
+    decisions: history,
+    policy: controlChooser(catalogue, spec, DEFAULT_CONTROL),
+  });
+  const bindings = await openLocalBindings({ persistTo });
+  try {
+    const messages: LogMessage[] = simulated.steps.flatMap((s) => [
+      { type: "decision" as const, row: s.decision },
+      ...s.outcomes.map((row) => ({ type: "outcome" as const, row })),
+    ]);
+    for (let i = 0; i < messages.length; i += 10_000)
+      await writeLogMessages(bindings.DB, messages.slice(i, i + 10_000));
+    return simulated.steps.length;
+  } finally {
+    await bindings.dispose();
+  }
+}
+
 interface TrainAnswer {
   version: string;
   out: string;
   report: string;
-  backend: string;
   gate: { allowed: boolean; reason: string };
-  training: { decisions: number; estimate: { estimator: string; value: number; lower: number; upper: number } };
+  training: { decisions: number };
 }
 
-async function train(persistTo: string, algo: "dqn" | "qtable", trainGamma: number): Promise<TrainAnswer> {
-  const epochs = values.epochs ? ["--epochs", values.epochs] : [];
-  const answer = await promo<TrainAnswer>([
-    "train",
-    "--source",
-    "local",
-    "--persist-to",
-    persistTo,
-    "--algo",
-    algo,
-    "--gamma",
-    String(trainGamma),
-    // The simulator reports refunds up to 2 days after an order: the attribution window must cover them.
-    "--window",
-    "2d",
-    "--out",
-    path.join(outDir, `${algo}-gamma${trainGamma}.bin`),
-    "--report",
-    path.join(outDir, `${algo}-gamma${trainGamma}.html`),
-    ...(algo === "dqn" ? epochs : []),
-  ]);
-  const e = answer.training.estimate;
-  console.log(
-    `  ${algo} γ=${trainGamma} → ${answer.version} on ${answer.backend}, ${answer.training.decisions} decisions; ` +
-      `offline ${e.estimator} ${e.value.toFixed(3)} [${e.lower.toFixed(3)}, ${e.upper.toFixed(3)}]; gate: ${answer.gate.reason}`,
-  );
-  return answer;
+interface PublishAnswer {
+  published: boolean;
+  reason: string;
+}
+
+interface ServedPolicy {
+  version: string;
+  source: "kv" | "fallback";
+}
+
+interface RoundResult {
+  round: number;
+  served: string;
+  worker: DriveReport;
+  servedTruth: number;
+  candidate: string;
+  candidateTruth: number;
+  published: boolean;
+  reason: string;
+}
+
+async function served(worker: LocalWorker): Promise<ServedPolicy> {
+  return (await (await fetch(`${worker.url}/v1/policy`)).json()) as ServedPolicy;
 }
 
 async function chooserOfFile(file: string, name: string): Promise<Chooser> {
   const policy = decodePolicy(new Uint8Array(await readFile(path.resolve(ROOT, file))));
-  return policyChooser(policy, DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC, name);
-}
-
-function table(
-  rows: { name: string; score: PolicyScore }[],
-  oracleValue: number,
-  measured: { name: string; report: DriveReport }[],
-): string {
-  const width = Math.max(...[...rows, ...measured].map((r) => r.name.length));
-  const header = `${"policy".padEnd(width)} ${"value/visitor (95% CI)".padEnd(24)} ${"% oracle".padStart(8)} ${"revenue".padStart(8)} ${"margin".padStart(8)} ${"promo cost".padStart(10)} ${"conv. rate".padStart(10)}`;
-  const lines = rows.map(({ name, score }) => {
-    const v = score.value;
-    return (
-      `${name.padEnd(width)} ${`${v.mean.toFixed(3)} ± ${v.halfWidth.toFixed(3)}`.padEnd(24)} ${`${((100 * v.mean) / oracleValue).toFixed(1)}%`.padStart(8)} ` +
-      `${score.revenue.toFixed(2).padStart(8)} ${score.margin.toFixed(2).padStart(8)} ${score.promotionCost.toFixed(2).padStart(10)} ${`${(100 * score.conversionRate).toFixed(1)}%`.padStart(10)}`
-    );
-  });
-  const through = measured.map(
-    ({ name, report }) =>
-      `${name.padEnd(width)} ${`${report.valuePerVisitor.toFixed(3)} (one run)`.padEnd(24)} ${`${((100 * report.valuePerVisitor) / oracleValue).toFixed(1)}%`.padStart(8)}`,
-  );
-  return [
-    header,
-    ...lines,
-    "",
-    "measured through the Worker over HTTP (one run each, the same visitors' model):",
-    ...through,
-  ].join("\n");
+  return policyChooser(policy, catalogue, spec, name);
 }
 
 async function main(): Promise<void> {
@@ -186,69 +190,126 @@ async function main(): Promise<void> {
   try {
     step("starting the Worker (wrangler dev, local KV + D1 + Queue, simulated clock allowed)");
     worker = await startLocalWorker({ persistTo, vars: { POLICY_REFRESH_SECONDS: "0", SIMULATED_CLOCK: "allow" } });
-    const policyBefore = (await (await fetch(`${worker.url}/v1/policy`)).json()) as { version: string; source: string };
-    console.log(`  ${worker.url} serves ${policyBefore.version} (${policyBefore.source}); state in ${persistTo}`);
+    const first = await served(worker);
+    console.log(`  ${worker.url} serves ${first.version} (${first.source}); state in ${persistTo}`);
 
-    step(
-      `exploring: ${visitors} simulated visitors through the Worker under the fallback (the control with exploration)`,
-    );
-    const exploring = await driveTraffic(worker, TRAFFIC_SEED.explore);
-    console.log(`  ${await waitForLogs(persistTo, exploring.decisions)} decision rows in local D1`);
+    step(`seeding local D1 with SIMULATED HISTORY: about ${history.toLocaleString("en-US")} decisions of the fallback`);
+    const seeded = await seedHistory(persistTo);
+    console.log(`  ${seeded} simulated decisions (and their outcomes) written by the Worker's D1 writer`);
 
-    step("training on the logged D1 data: DQN (γ = 0.95), Q-table (γ = 0.95) and a myopic bandit (γ = 0)");
-    const dqn = await train(persistTo, "dqn", gamma);
-    const qtable = await train(persistTo, "qtable", gamma);
-    const bandit = await train(persistTo, "dqn", 0);
-
-    step(`publishing ${dqn.version} to local KV`);
-    const publish = ["publish", dqn.out, "--target", "local", "--persist-to", persistTo];
-    const published = await promo<{ published: boolean; reason: string }>(publish).catch(async (error: Error) => {
-      console.log(`  the gate refused it (${error.message}); publishing with --force so the demo can go on`);
-      return promo<{ published: boolean; reason: string }>([...publish, "--force"]);
-    });
-    console.log(`  ${published.reason}`);
-    const served = (await (await fetch(`${worker.url}/v1/policy`)).json()) as { version: string; source: string };
-    if (served.version !== dqn.version) throw new Error(`the Worker serves ${served.version}, not ${dqn.version}`);
-    console.log(`  the Worker now serves ${served.version} (${served.source})`);
-
-    step(`exploiting: ${visitors} fresh visitors through the Worker under ${dqn.version}`);
-    const exploiting = await driveTraffic(worker, TRAFFIC_SEED.exploit);
-
-    step(
-      `scoring every policy on the simulator's ground truth (${SEEDS.length} seeds × ${scoreVisitors} visitors, γ = ${gamma})`,
-    );
     const scoring = { seeds: SEEDS, visitors: scoreVisitors };
-    const oracle = scorePolicy(oracleChooser(), scoring);
-    const best = bestFixedPromotion(scoring);
-    const rows = [
-      {
-        name: "control-explore (fallback)",
-        score: scorePolicy(controlChooser(DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC), scoring),
-      },
-      {
-        name: "uniform",
-        score: scorePolicy(uniformChooser(DEFAULT_SIM_MODEL.catalogue, DEFAULT_COMPILED_SPEC), scoring),
-      },
-      { name: `best fixed (${best.actionId})`, score: best.score },
-      { name: "myopic bandit (γ=0)", score: scorePolicy(await chooserOfFile(bandit.out, "bandit"), scoring) },
-      { name: "DQN", score: scorePolicy(await chooserOfFile(dqn.out, "dqn"), scoring) },
-      { name: "Q-table", score: scorePolicy(await chooserOfFile(qtable.out, "qtable"), scoring) },
-      { name: "oracle (sees segments)", score: oracle },
-    ];
-    console.log(
-      table(rows, oracle.value.mean, [
-        { name: "control-explore (fallback)", report: exploring },
-        { name: `DQN ${dqn.version}`, report: exploiting },
-      ]),
-    );
+    const oracle = scorePolicy(oracleChooser(), scoring).value.mean;
+    const truth = (chooser: Chooser) => scorePolicy(chooser, scoring).value.mean / oracle;
+    const fallbackTruth = truth(controlChooser(catalogue, spec, DEFAULT_CONTROL));
+    let servedChooser: Chooser = controlChooser(catalogue, spec, DEFAULT_CONTROL);
+    let servedTruth = fallbackTruth;
+    let logged = seeded;
+    const results: RoundResult[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const before = await served(worker);
+      step(
+        `round ${round}: ${visitors} simulated visitors through the Worker under ${before.version}, then train and gate`,
+      );
+      const report = await driveTraffic(worker, trafficSeed(round));
+      logged += report.decisions;
+      console.log(`  ${await waitForLogs(persistTo, logged)} decision rows in local D1`);
+      const candidate = await promo<TrainAnswer>([
+        "train",
+        "--source",
+        "local",
+        "--persist-to",
+        persistTo,
+        // The simulator reports refunds up to 2 days after an order: the attribution window must cover them.
+        "--window",
+        "2d",
+        "--out",
+        path.join(outDir, `round-${round}.bin`),
+        "--report",
+        path.join(outDir, `round-${round}.html`),
+      ]);
+      const candidateChooser = await chooserOfFile(candidate.out, candidate.version);
+      const candidateTruth = truth(candidateChooser);
+      const publish = await promo<PublishAnswer>(
+        ["publish", candidate.out, "--target", "local", "--persist-to", persistTo],
+        [3],
+      );
+      const now = await served(worker);
+      if (publish.published && now.version !== candidate.version) {
+        throw new Error(`the gate published ${candidate.version}, but the Worker serves ${now.version}`);
+      }
+      console.log(
+        `  ${candidate.version}: ${publish.published ? "PUBLISHED" : "refused"} (${publish.reason}); the Worker serves ${now.version} (${now.source})`,
+      );
+      results.push({
+        round,
+        served: before.version,
+        worker: report,
+        servedTruth,
+        candidate: candidate.version,
+        candidateTruth,
+        published: publish.published,
+        reason: publish.reason,
+      });
+      if (publish.published) {
+        servedChooser = candidateChooser;
+        servedTruth = candidateTruth;
+      }
+    }
 
-    step("report");
-    console.log(`  ${path.resolve(ROOT, dqn.report)}`);
+    step(`ground truth (${SEEDS.length} seeds × ${scoreVisitors} visitors, γ = ${gamma}, share of the oracle's value)`);
+    console.log(roundTable(results, oracle));
+    const finalTruth = truth(servedChooser);
+    console.log(
+      `\n  fallback (control "${DEFAULT_CONTROL.action}", exploring ${DEFAULT_CONTROL.exploration}): ${pct(fallbackTruth)}; ` +
+        `served at the end: ${pct(finalTruth)}; published in ${results.filter((r) => r.published).length} of ${rounds} rounds, never forced`,
+    );
+    console.log(`  policies and reports: ${outDir}`);
     console.log(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (values.json) {
+      const summary = {
+        rounds: results.map((r) => ({
+          round: r.round,
+          policy: r.candidate,
+          published: r.published,
+          served: r.served,
+          worker_value: r.worker.valuePerVisitor,
+          worker_ratio: r.worker.valuePerVisitor / oracle,
+          ground_truth_ratio: r.servedTruth,
+          candidate_ground_truth_ratio: r.candidateTruth,
+          reason: r.reason,
+        })),
+        fallback_ratio: fallbackTruth,
+        final_ratio: finalTruth,
+        forced: false,
+        history_decisions: seeded,
+      };
+      console.log(JSON.stringify({ summary }));
+    }
   } finally {
     await worker?.stop();
     if (!values.keep) await rm(persistTo, { recursive: true, force: true });
   }
+}
+
+function pct(ratio: number): string {
+  return `${(100 * ratio).toFixed(1)}%`;
+}
+
+/** One line per round: what the Worker served, its value measured through the Worker and on the ground truth, and the candidate's fate. */
+function roundTable(results: readonly RoundResult[], oracle: number): string {
+  const rows = results.map((r) => [
+    String(r.round),
+    r.served,
+    `${r.worker.valuePerVisitor.toFixed(3)} (${pct(r.worker.valuePerVisitor / oracle)})`,
+    pct(r.servedTruth),
+    r.candidate,
+    pct(r.candidateTruth),
+    r.published ? "published" : "refused",
+  ]);
+  const header = ["round", "served", "through the Worker", "ground truth", "candidate", "its truth", "gate"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
 }
 
 main().catch((error: unknown) => {

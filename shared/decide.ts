@@ -94,13 +94,26 @@ export function createDecisionEngine(
 /**
  * The control as a Q-function, 1 for its action and 0 elsewhere, with ε-greedy exploration: the
  * fallback then serves the control and explores around it with exact propensities, through the
- * same code as a learned policy.
+ * same code as a learned policy. The trainer evaluates the fallback offline with the same rule.
  */
+export function controlRule(
+  control: ControlPolicy,
+  actionIds: readonly string[],
+): { q: Float32Array; exploration: Exploration } {
+  const at = actionIds.indexOf(control.action);
+  if (at === -1) throw new RangeError(`the control "${control.action}" is not one of the actions [${actionIds}]`);
+  const q = new Float32Array(actionIds.length);
+  q[at] = 1;
+  return { q, exploration: { type: "epsilon", epsilon: control.exploration, floor: 0 } };
+}
+
 function controlAsPolicy(control: ControlPolicy, catalogue: Catalogue): { qOf: QFunction; exploration: Exploration } {
   checkControl(control, catalogue);
-  const q = new Float32Array(catalogue.length);
-  q[catalogue.findIndex((p) => p.id === control.action)] = 1;
-  return { qOf: () => q, exploration: { type: "epsilon", epsilon: control.exploration, floor: 0 } };
+  const { q, exploration } = controlRule(
+    control,
+    catalogue.map((p) => p.id),
+  );
+  return { qOf: () => q, exploration };
 }
 
 /**

@@ -39,7 +39,7 @@ export interface FeatureSpec {
 }
 
 export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
-  name: "edge-promo/v1",
+  name: "edge-promo/v2",
   fields: [
     {
       field: "device",
@@ -56,7 +56,14 @@ export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
       values: PAGE_TYPES.slice(0, 6),
       stateGroups: [["home", "category", "search"], ["product"], ["cart", "checkout"]],
     },
-    { field: "referrer", type: "category", values: REFERRER_CLASSES.slice(0, 5) },
+    {
+      field: "referrer",
+      type: "category",
+      values: REFERRER_CLASSES.slice(0, 5),
+      // In the key because where a visitor came from says much about what a promotion does to them
+      // (a first-touch channel is the closest observable to a loyal or a deal-seeking visitor).
+      stateGroups: [["direct", "email"], ["search"], ["social"], ["paid"]],
+    },
     { field: "cartValue", type: "number", transform: "log1p", scale: 6, stateEdges: [1, 40, 80] },
     { field: "visits", type: "number", transform: "log1p", scale: 4, stateEdges: [2, 6] },
     { field: "daysSinceLastVisit", type: "number", transform: "log1p", scale: 5 },
@@ -194,6 +201,23 @@ export function stateKey(compiled: CompiledFeatureSpec, context: Context): numbe
     key = key * radix + bucketOf(spec, context[spec.field]);
   }
   return key;
+}
+
+/** The fields that make up the state key, in the order (most significant first) that {@link stateKey} combines them. */
+export function stateKeyFields(compiled: CompiledFeatureSpec): readonly { field: keyof Context; buckets: number }[] {
+  return compiled.fields.filter((f) => f.radix > 1).map((f) => ({ field: f.spec.field, buckets: f.radix }));
+}
+
+/** The inverse of {@link stateKey}: each key field's bucket, in {@link stateKeyFields} order. */
+export function stateKeyBuckets(compiled: CompiledFeatureSpec, key: number): number[] {
+  const fields = stateKeyFields(compiled);
+  const buckets = new Array<number>(fields.length);
+  for (let i = fields.length - 1; i >= 0; i--) {
+    const radix = fields[i]!.buckets;
+    buckets[i] = key % radix;
+    key = Math.floor(key / radix);
+  }
+  return buckets;
 }
 
 function bucketOf(spec: FieldSpec, raw: Context[keyof Context]): number {

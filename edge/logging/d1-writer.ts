@@ -1,3 +1,4 @@
+import type { D1Database } from "@cloudflare/workers-types";
 import { getTableColumns, type Table } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { decisions, outcomes, type DecisionRow, type LogMessage, type OutcomeRow } from "../../shared/schema.ts";

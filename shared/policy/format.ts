@@ -29,7 +29,8 @@ export type PolicyFormatErrorCause =
   | "bad_header"
   | "shape_mismatch"
   | "spec_mismatch"
-  | "action_mismatch";
+  | "action_mismatch"
+  | "non_finite";
 
 export class PolicyFormatError extends Error {
   override readonly name = "PolicyFormatError";
@@ -215,6 +216,10 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
     // Every platform Workers and the trainer run on is little-endian, so the bytes copy as they are.
     const out = new Float32Array(bytes.slice(offset, offset + 4 * n).buffer);
     offset += 4 * n;
+    // A NaN or an infinity here would turn every probability into NaN at the edge: the checksum
+    // only proves the bytes are the ones written, not that what was written is a usable model.
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad !== -1) throw new PolicyFormatError("non_finite", `tensor ${t.name} holds ${out[bad]} at ${bad}`);
     return out;
   });
 

@@ -26,6 +26,11 @@ export interface TrainingSummary {
    * publish gate compares the candidate's lower bound with. Absent in policies that had nothing to beat.
    */
   baseline?: { version: string; estimate: IntervalEstimate } | null;
+  /**
+   * The candidate minus the policy it would replace (`against`: a version, or "fallback"), paired on
+   * the same logged episodes, with the effective sample size behind it: what the publish gate decides on.
+   */
+  improvement?: { against: string; estimate: IntervalEstimate; ess: number } | null;
 }
 
 /** The descriptive part of a policy, shared by every algorithm. */

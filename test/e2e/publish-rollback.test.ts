@@ -11,14 +11,8 @@ import { startLocalWorker, type LocalWorker } from "../../scripts/local-worker.t
 
 const ACTIONS: string[] = DEFAULT_CATALOGUE.map((p) => p.id);
 
-/** A Q-table that always shows `favourite`, with the offline estimate and baseline a training run would record. */
-function policyFile(
-  dir: string,
-  version: string,
-  favourite: string,
-  value: number,
-  baseline: { version: string; value: number },
-) {
+/** A Q-table that always shows `favourite`, with the paired improvement a training run would record against `against`. */
+function policyFile(dir: string, version: string, favourite: string, improvement: { against: string; value: number }) {
   const q = new Float32Array(DEFAULT_COMPILED_SPEC.stateCount * ACTIONS.length);
   for (let s = 0; s < DEFAULT_COMPILED_SPEC.stateCount; s++) q[s * ACTIONS.length + ACTIONS.indexOf(favourite)] = 1;
   const estimate = (v: number): IntervalEstimate => ({
@@ -42,8 +36,8 @@ function policyFile(
         transitions: 500,
         gamma: 0.9,
         backend: "typescript",
-        estimate: estimate(value),
-        baseline: { version: baseline.version, estimate: estimate(baseline.value) },
+        estimate: estimate(1),
+        improvement: { against: improvement.against, estimate: estimate(improvement.value), ess: 5000 },
       },
     },
     model: { algorithm: "qtable", stateCount: DEFAULT_COMPILED_SPEC.stateCount, q },
@@ -84,20 +78,25 @@ describe("publish and rollback against a running Worker", () => {
   test("the Worker serves what was published, refuses nothing silently, and follows a rollback", async () => {
     expect(await servedVersion(worker)).toBe("fallback");
 
-    const first = await policyFile(dir, "e2e-first", "pct10", 1.0, { version: "fallback", value: 0.5 });
+    const first = await policyFile(dir, "e2e-first", "pct10", { against: "fallback", value: 0.5 });
     expect(await promo("publish", first)).toBe(0);
     expect(await servedVersion(worker)).toBe("e2e-first");
     expect(await decidedPromotion(worker)).toBe("pct10");
 
-    // Its lower bound (1.4) beats the estimate of the policy it was compared with (1.0): published.
-    const second = await policyFile(dir, "e2e-second", "none", 1.5, { version: "e2e-first", value: 1.0 });
+    // Its paired difference over the current policy is 0.5 [0.4, 0.6]: published.
+    const second = await policyFile(dir, "e2e-second", "none", { against: "e2e-first", value: 0.5 });
     expect(await promo("publish", second)).toBe(0);
     expect(await servedVersion(worker)).toBe("e2e-second");
     expect(await decidedPromotion(worker)).toBe("none");
 
     // Compared with a policy that is no longer current: refused (exit 3), and the Worker is untouched.
-    const stale = await policyFile(dir, "e2e-stale", "pct20", 9.0, { version: "e2e-first", value: 1.0 });
+    const stale = await policyFile(dir, "e2e-stale", "pct20", { against: "e2e-first", value: 9.0 });
     expect(await promo("publish", stale)).toBe(3);
+    expect(await servedVersion(worker)).toBe("e2e-second");
+
+    // Against the current policy, but not shown to be better (the interval reaches 0): refused.
+    const unproven = await policyFile(dir, "e2e-unproven", "pct20", { against: "e2e-second", value: 0.05 });
+    expect(await promo("publish", unproven)).toBe(3);
     expect(await servedVersion(worker)).toBe("e2e-second");
 
     expect(await promo("rollback")).toBe(0);

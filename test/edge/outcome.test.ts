@@ -86,11 +86,20 @@ describe("POST /v1/outcome", () => {
     );
     const [ts, random, tag] = answer.decisionId.split(".");
     const flipped = tag!.startsWith("A") ? `B${tag!.slice(1)}` : `A${tag!.slice(1)}`;
+    // The same tag bytes, spelt with other values in the last character's unused low bits.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const unused = tag!.length % 4 === 2 ? 15 : tag!.length % 4 === 3 ? 3 : 0;
+    const respelt = Array.from(
+      { length: unused },
+      (_, i) => `${ts}.${random}.${tag!.slice(0, -1)}${alphabet[alphabet.indexOf(tag!.at(-1)!) ^ (i + 1)]}`,
+    );
 
+    expect(respelt.length).toBeGreaterThan(0);
     const cases: [string, number, string][] = [
       [`${ts}.${random}.${flipped}`, 403, "forged_decision_id"],
       [`${(Number.parseInt(ts!, 36) - 1).toString(36)}.${random}.${tag}`, 403, "forged_decision_id"],
       [await mintDecisionId(otherKey, Date.now()), 403, "forged_decision_id"],
+      ...respelt.map((id): [string, number, string] => [id, 400, "invalid_decision_id"]),
       ["not-a-decision-id", 400, "invalid_decision_id"],
       [`${ts}.${random}`, 400, "invalid_decision_id"],
       [await mintDecisionId(key, Date.now() - 8 * DAY_MS), 410, "decision_expired"],

@@ -184,7 +184,7 @@ describe.each(POLICIES)("engine with a policy: %s", (_name, policy) => {
 
 describe("engine refuses a policy that does not fit", () => {
   test("trained on another feature spec", () => {
-    const other = compileFeatureSpec({ ...DEFAULT_FEATURE_SPEC, name: "edge-promo/v2" });
+    const other = compileFeatureSpec({ ...DEFAULT_FEATURE_SPEC, name: "edge-promo/other" });
     expect(reasonOf(() => createDecisionEngine(qtablePolicy(1), DEFAULT_CATALOGUE, other))).toBe("spec_mismatch");
     expect(
       reasonOf(() =>

@@ -10,6 +10,8 @@ import {
   encodeFeaturesInto,
   featureSpecHash,
   stateKey,
+  stateKeyBuckets,
+  stateKeyFields,
   type FeatureSpec,
   type FieldSpec,
 } from "../../shared/features.ts";
@@ -48,8 +50,8 @@ describe("encodeFeatures", () => {
     expect(spec.width).toBe(48);
     expect(spec.slotNames).toHaveLength(spec.width);
     expect(new Set(spec.slotNames).size).toBe(spec.width);
-    // device 3 × page 4 × cart 4 × visits 3 × purchases 3 × promosSeen7d 3 × lastPromotion 3
-    expect(spec.stateCount).toBe(3888);
+    // device 3 × page 4 × referrer 5 × cart 4 × visits 3 × purchases 3 × promosSeen7d 3 × lastPromotion 3
+    expect(spec.stateCount).toBe(19_440);
   });
 
   test("the vector is as wide as the compiled spec, finite, with one-hot and unit-circle blocks", () => {
@@ -241,6 +243,23 @@ describe("stateKey", () => {
     }
   });
 
+  test("stateKeyBuckets inverts it: each key field's bucket, as bucketOf the field's representative", () => {
+    for (const compiled of [spec, compileFeatureSpec(SMALL_SPEC)]) {
+      const fields = bucketedFields(compiled);
+      expect(stateKeyFields(compiled).map((f) => f.field)).toEqual(fields.map((f) => f.spec.field));
+      fc.assert(
+        fc.property(fc.array(fc.nat(), { minLength: fields.length, maxLength: fields.length }), (picks) => {
+          const buckets = picks.map((p, i) => p % fields[i]!.radix);
+          const context = fields.reduce<Context>(
+            (c, f, i) => ({ ...c, [f.spec.field]: bucketRepresentatives(f.spec)[buckets[i]!] }),
+            BASE_CONTEXT,
+          );
+          expect(stateKeyBuckets(compiled, stateKey(compiled, context))).toEqual(buckets);
+        }),
+      );
+    }
+  });
+
   test("contexts differing in one bucketed field, across buckets, get different keys", () => {
     fc.assert(
       fc.property(contextArb, fc.nat(), fc.nat(), fc.nat(), (c, fi, a, b) => {
@@ -335,7 +354,7 @@ describe("feature spec hash", () => {
       change(s.fields[i]!);
       return s as unknown as FeatureSpec;
     };
-    variants.push(["name", { ...clone(DEFAULT_FEATURE_SPEC), name: "edge-promo/v2" }]);
+    variants.push(["name", { ...clone(DEFAULT_FEATURE_SPEC), name: "edge-promo/other" }]);
     variants.push(["order", { ...clone(DEFAULT_FEATURE_SPEC), fields: [...DEFAULT_FEATURE_SPEC.fields].reverse() }]);
     variants.push(["dropped field", { ...clone(DEFAULT_FEATURE_SPEC), fields: DEFAULT_FEATURE_SPEC.fields.slice(1) }]);
     DEFAULT_FEATURE_SPEC.fields.forEach((f, i) => {

@@ -116,13 +116,20 @@ describe("evaluatePolicies, contextual bandit (γ = 0)", () => {
     expect(bernstein.intervalMethod).toBe("empirical-bernstein");
   });
 
-  test("feeds the publish gate: a greedy candidate beats the logging policy, a bad one does not", () => {
-    const good = gateEstimates(comparison);
-    expect(good.current.estimator).toBe("on-policy");
-    expect(publishGate(good.candidate, good.current, { force: false }).allowed).toBe(true);
-
-    const bad = gateEstimates(evaluatePolicies(log, { ...options, candidate: tablePolicy("worst", WORST) }));
-    expect(publishGate(bad.candidate, bad.current, { force: false }).allowed).toBe(false);
+  test("feeds the publish gate the paired DR difference: a greedy candidate beats the logging policy, a bad one does not", () => {
+    // A log of 3,000 decisions: the gate's minimum ESS is scaled down with it.
+    const gate = (c: PolicyComparison) =>
+      publishGate(
+        { against: c.improvement.against, estimate: c.improvement, ess: c.improvement.ess },
+        { force: false, minEss: 500 },
+      );
+    expect(comparison.improvement.ess).toBeGreaterThan(500);
+    expect(comparison.improvement).toMatchObject({ estimator: "dr", against: "logging" });
+    const candidateDr = byRole(comparison, "candidate").primary.value;
+    expect(comparison.improvement.value).toBeCloseTo(candidateDr - byRole(comparison, "logging").primary.value, 12);
+    expect(comparison.improvement.lower).toBeGreaterThan(0);
+    expect(gate(comparison).allowed).toBe(true);
+    expect(gate(evaluatePolicies(log, { ...options, candidate: tablePolicy("worst", WORST) })).allowed).toBe(false);
   });
 
   test("the gate compares with the current policy when one is given", () => {

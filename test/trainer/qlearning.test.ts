@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { compileInference } from "../../shared/policy/infer.ts";
 import { greedyAction } from "../../shared/policy/explore.ts";
-import { policyMeta } from "../../trainer/learn/policy-meta.ts";
+import { DEFAULT_EXPLORATION, policyMeta } from "../../trainer/learn/policy-meta.ts";
 import { learnQTable, qtableToPolicy, type QLearningResult } from "../../trainer/learn/qlearning.ts";
 import { datasetOf, syntheticBandit, type StepSpec } from "./helpers/datasets.ts";
 
@@ -154,7 +154,7 @@ describe("qtableToPolicy", () => {
       featureSpecHash: "test-spec",
       createdAt: "1970-01-01T00:00:00.000Z",
     });
-    expect(policy.meta.exploration).toEqual({ type: "epsilon", epsilon: 0.05, floor: 0.01 });
+    expect(policy.meta.exploration).toEqual(DEFAULT_EXPLORATION);
     const q = compileInference(policy.model);
     expect(Array.from(q(new Float32Array(1), B))).toEqual(row(result, B));
   });

@@ -1,12 +1,13 @@
+import { DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import type { Exploration, PolicyMeta, TrainingSummary } from "../../shared/policy/types.ts";
 import type { Dataset } from "../data/dataset.ts";
 
 /**
- * Exploration a freshly trained policy ships with unless the operator says otherwise: mostly
- * greedy, but every eligible action keeps at least a 1% chance, so that the next batch of logs still
- * covers every action and off-policy estimates of the policy after this one stay bounded.
+ * Exploration a freshly trained policy ships with unless the operator says otherwise: the control's
+ * own share, spread over the eligible promotions around the policy's choice, so that a published
+ * policy explores exactly as the fallback did and the next round's logs cover every promotion.
  */
-export const DEFAULT_EXPLORATION: Exploration = { type: "epsilon", epsilon: 0.05, floor: 0.01 };
+export const DEFAULT_EXPLORATION: Exploration = { type: "epsilon", epsilon: DEFAULT_CONTROL.exploration, floor: 0 };
 
 /** No exploration at all: the policy's own choices, for scoring what it has learned. */
 export const GREEDY_EXPLORATION: Exploration = { type: "epsilon", epsilon: 0, floor: 0 };

@@ -16,10 +16,21 @@ import { evaluatePolicies, gateEstimates, type IntervalMethod, type PolicyCompar
 import { policyMeta } from "./policy-meta.ts";
 import { learnQTable, qtableToPolicy, type QLearningOptions } from "./qlearning.ts";
 import { permutationImportance, featureGroups, type FeatureImportance, type LearningCurve } from "../report/index.ts";
-import { policyAsQModel, policyAsTarget, uniformTarget } from "../ope/target-policy.ts";
+import { controlTarget, policyAsQModel, policyAsTarget } from "../ope/target-policy.ts";
+import type { ControlPolicy } from "../../shared/catalogue.ts";
+import { FALLBACK_VERSION } from "../../shared/decide.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import {
+  DEFAULT_SAFE_IMPROVEMENT_OPTIONS,
+  LOG_PROBABILITY_EXPLORATION,
+  learnSafeImprovement,
+  type SafeImprovementOptions,
+} from "./safe-improvement.ts";
 
-export type Algorithm = "qtable" | "dqn";
-export const ALGORITHMS = ["qtable", "dqn"] as const satisfies readonly Algorithm[];
+/** `safe` (safe improvement over the control, the default), `qtable` (Q-learning) or `dqn`. */
+export type Algorithm = "safe" | "qtable" | "dqn";
+export const ALGORITHMS = ["safe", "qtable", "dqn"] as const satisfies readonly Algorithm[];
+export const DEFAULT_ALGORITHM: Algorithm = "safe";
 
 export interface TrainPolicyOptions {
   algorithm: Algorithm;
@@ -32,12 +43,15 @@ export interface TrainPolicyOptions {
   /** Confidence level of the offline intervals. */
   level: number;
   interval: IntervalMethod;
-  /** The published policy the candidate must beat; null when the edge serves its uniform fallback. */
+  /** The published policy the candidate must beat; null when the edge serves its fallback, the control. */
   current: Policy | null;
+  /** The operator's control: what the fallback serves, and what the safe learner improves on. */
+  control: ControlPolicy;
   /** The tfjs backend label, recorded in the header (the Q-table is plain TypeScript). */
   backend: string;
   qtable: Partial<QLearningOptions>;
   dqn: Partial<DqnOptions>;
+  safe: Partial<Omit<SafeImprovementOptions, "gamma" | "control">>;
   log: (line: string) => void;
 }
 
@@ -46,7 +60,8 @@ export interface TrainedPolicy {
   bytes: Uint8Array;
   parity: ParityReport;
   comparison: PolicyComparison;
-  curve: LearningCurve;
+  /** Null for a learner that does not iterate (safe improvement). */
+  curve: LearningCurve | null;
   importance: FeatureImportance[];
   /** Transitions per second of the learning itself. */
   transitionsPerSecond: number;
@@ -55,7 +70,7 @@ export interface TrainedPolicy {
 interface Learned {
   policy: Policy;
   reference: ReferenceQ;
-  curve: LearningCurve;
+  curve: LearningCurve | null;
   transitionsPerSecond: number;
   dispose(): void;
 }
@@ -83,8 +98,9 @@ export function trainPolicy({ train: dataset, evaluation }: TrainingData, option
       candidate: policyAsTarget(draft, `${options.algorithm} candidate`),
       current: current
         ? policyAsTarget(current, current.meta.version)
-        : { ...uniformTarget(), name: "fallback (uniform)" },
-      ...(options.gamma === 0 ? { qModel: policyAsQModel(draft) } : {}),
+        : controlTarget(options.control, dataset.actions),
+      // The safe learner's table holds log-probabilities, not values: no reward model in it.
+      ...(options.gamma === 0 && options.algorithm !== "safe" ? { qModel: policyAsQModel(draft) } : {}),
       gamma: options.gamma,
       level: options.level,
       seed: options.seed,
@@ -93,7 +109,17 @@ export function trainPolicy({ train: dataset, evaluation }: TrainingData, option
     const { candidate, current: baseline } = gateEstimates(comparison);
     const policy: Policy = {
       model: draft.model,
-      meta: { ...draft.meta, training: trainingSummary(dataset, options, toInterval(candidate), toInterval(baseline)) },
+      meta: {
+        ...draft.meta,
+        training: {
+          ...trainingSummary(dataset, options, toInterval(candidate), toInterval(baseline)),
+          improvement: {
+            against: current?.meta.version ?? FALLBACK_VERSION,
+            estimate: toInterval(comparison.improvement),
+            ess: comparison.improvement.ess,
+          },
+        },
+      },
     };
     const bytes = exportPolicy(policy, options.precision);
     const parity = checkParity(bytes, learned.reference, dataset.states);
@@ -122,6 +148,30 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
     exploration: options.exploration,
     createdAt: options.now,
   });
+  if (options.algorithm === "safe") {
+    const result = learnSafeImprovement(dataset, DEFAULT_COMPILED_SPEC, {
+      ...DEFAULT_SAFE_IMPROVEMENT_OPTIONS,
+      // The share to explore: the epsilon asked for, spread by the learner over what is not ruled out.
+      ...(options.exploration.type === "epsilon" ? { exploration: options.exploration.epsilon } : {}),
+      ...options.safe,
+      gamma: options.gamma,
+      control: controlIndex(options.control, dataset.actions),
+    });
+    options.log(
+      `safe improvement: deviates from the control "${options.control.action}" on ${(100 * result.deviationShare).toFixed(1)}% of logged decisions, ${fmtRate(result.transitionsPerSecond)}`,
+    );
+    return {
+      policy: {
+        meta: { ...meta, exploration: LOG_PROBABILITY_EXPLORATION },
+        model: { algorithm: "qtable", stateCount: result.stateCount, q: result.q },
+      },
+      reference: qtableReference(result.q, result.actionCount),
+      // One pass of counting: no iterations to plot.
+      curve: null,
+      transitionsPerSecond: result.transitionsPerSecond,
+      dispose: () => {},
+    };
+  }
   if (options.algorithm === "qtable") {
     const result = learnQTable(dataset, {
       ...options.qtable,
@@ -156,6 +206,12 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
     transitionsPerSecond: result.transitionsPerSecond,
     dispose: () => result.network.dispose(),
   };
+}
+
+function controlIndex(control: ControlPolicy, actions: readonly string[]): number {
+  const at = actions.indexOf(control.action);
+  if (at === -1) throw new RangeError(`the control "${control.action}" is not one of the logged actions [${actions}]`);
+  return at;
 }
 
 function greedyChooser(policy: Policy): (state: LoggedState) => number {

@@ -9,6 +9,8 @@ import { memoisedQModel, memoisedTarget } from "./memo.ts";
 import { doublyRobust, ips, onPolicyValue, snips } from "./one-step.ts";
 import { onPolicyReturn, pdwis } from "./pdwis.ts";
 import { fitRewardModel } from "./reward-model.ts";
+import { firstOrderImprovement } from "./first-order.ts";
+import { importanceRatios } from "./importance.ts";
 
 /**
  * How intervals are computed.
@@ -69,6 +71,19 @@ export interface PolicyEvaluation {
   primary: EstimateSummary;
 }
 
+/**
+ * The candidate minus the policy it would replace, on the same logged episodes and the same
+ * resamples: the difference the publish gate decides on. Its interval is that of the difference
+ * itself, far tighter than two separate intervals when the policies agree on most decisions.
+ */
+export interface Improvement extends IntervalEstimate {
+  estimator: EstimatorName;
+  /** The policy subtracted: the current one, or else the logging policy. */
+  against: string;
+  /** The smaller effective sample size of the two estimates' importance weights. */
+  ess: number;
+}
+
 /** Plain data: serialisable as JSON (a NaN, for an unidentified value, becomes null) and renderable as a report. */
 export interface PolicyComparison {
   decisions: number;
@@ -82,6 +97,7 @@ export interface PolicyComparison {
   rewardModel: "trained-q" | "fitted";
   actions: string[];
   policies: PolicyEvaluation[];
+  improvement: Improvement;
 }
 
 /**
@@ -127,13 +143,20 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
     estimateTarget(best.target, "best-fixed", best.note),
   ];
 
-  const intervals = intervalsOf(
-    dataset,
-    pending.flatMap((p) => p.estimates),
-    interval,
-    level,
-    seed,
-  );
+  const against = pending[1]!;
+  const difference =
+    gamma > 0
+      ? firstOrderImprovement(
+          dataset,
+          importanceRatios(dataset, memoisedTarget(options.candidate)),
+          options.current
+            ? importanceRatios(dataset, memoisedTarget(options.current))
+            : new Float64Array(dataset.steps.length).fill(1),
+          gamma,
+        )
+      : pairedDifference(pending[0]!, against);
+  const intervals = intervalsOf(dataset, [...pending.flatMap((p) => p.estimates), difference], interval, level, seed);
+  const differenceBounds = intervals.get(difference)!.bounds;
   const visitors = visitorEpisodes(dataset);
   return {
     decisions: dataset.steps.length,
@@ -147,7 +170,44 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
     rewardModel: useTrainedQ ? "trained-q" : "fitted",
     actions: [...dataset.actions],
     policies: pending.map((p) => policyEvaluation(p, intervals, level)),
+    improvement: {
+      estimator: difference.estimator,
+      value: difference.value,
+      lower: differenceBounds.lower,
+      upper: differenceBounds.upper,
+      level,
+      against: against.name,
+      ess: difference.ess,
+    },
   };
+}
+
+/**
+ * With γ = 0: the candidate's primary estimate (DR) minus the other policy's, as one estimate over the same units:
+ * every resample recomputes both on the same visitors (or decisions), so the noise they share cancels.
+ */
+function pairedDifference(candidate: PendingEvaluation, other: PendingEvaluation): PointEstimate {
+  const a = primaryOf(candidate);
+  const b = primaryOf(other);
+  if (a.sample.unit !== b.sample.unit) throw new Error("paired estimates must resample the same units");
+  return {
+    estimator: a.estimator,
+    horizon: a.horizon,
+    value: a.value - b.value,
+    ess: Math.min(a.ess, b.ess),
+    sample: {
+      unit: a.sample.unit,
+      unitCount: a.sample.unitCount,
+      statistic: (counts) => a.sample.statistic(counts) - b.sample.statistic(counts),
+    },
+    meanTerms: null,
+  };
+}
+
+function primaryOf(pending: PendingEvaluation): PointEstimate {
+  const estimate = pending.estimates.find((e) => e.estimator === pending.primary);
+  if (!estimate) throw new Error(`no ${pending.primary} estimate for ${pending.name}`);
+  return estimate;
 }
 
 /**

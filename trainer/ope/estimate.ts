@@ -4,7 +4,7 @@
  * (for empirical Bernstein intervals).
  */
 
-export type EstimatorName = "ips" | "snips" | "dr" | "pdwis" | "on-policy" | "on-policy-return";
+export type EstimatorName = "ips" | "snips" | "dr" | "pdwis" | "on-policy" | "on-policy-return" | "first-order";
 
 /** Whether an estimate is of the reward of one decision or of a visit's discounted return. */
 export type Horizon = "immediate" | "return";

@@ -1,3 +1,5 @@
+import type { ControlPolicy } from "../../shared/catalogue.ts";
+import { controlRule } from "../../shared/decide.ts";
 import { actionProbabilities } from "../../shared/policy/explore.ts";
 import { compileInference } from "../../shared/policy/infer.ts";
 import type { Policy } from "../../shared/policy/types.ts";
@@ -25,6 +27,15 @@ export function policyAsTarget(policy: Policy, name = policy.meta.version): Targ
 export function policyAsQModel(policy: Policy): QModel {
   const q = compileInference(policy.model);
   return (state) => Float32Array.from(q(state.features, state.stateKey));
+}
+
+/** What the edge serves with no policy published: the control, exploring its share, as the edge computes it. */
+export function controlTarget(control: ControlPolicy, actions: readonly string[]): TargetPolicy {
+  const { q, exploration } = controlRule(control, actions);
+  return {
+    name: `fallback (control "${control.action}", exploring ${control.exploration})`,
+    probabilities: (state) => actionProbabilities(q, state.eligible, exploration),
+  };
 }
 
 export function uniformTarget(): TargetPolicy {

@@ -43,6 +43,7 @@ const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
   pdwis: "PDWIS",
   "on-policy": "on-policy mean",
   "on-policy-return": "on-policy return",
+  "first-order": "first-order difference",
 };
 
 const HORIZON_TITLES: Record<Horizon, { title: string; axis: string }> = {

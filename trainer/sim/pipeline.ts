@@ -1,5 +1,7 @@
 import { DEFAULT_COMPILED_SPEC, type CompiledFeatureSpec } from "../../shared/features.ts";
-import type { Exploration } from "../../shared/policy/types.ts";
+import { DEFAULT_CONTROL } from "../../shared/catalogue.ts";
+import type { Exploration, Policy } from "../../shared/policy/types.ts";
+import type { SafeImprovementOptions } from "../learn/safe-improvement.ts";
 import { buildDataset } from "../data/build-dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { DqnOptions } from "../learn/dqn/index.ts";
@@ -87,10 +89,15 @@ export interface TrainOnSimulatorOptions {
   algorithm: Algorithm;
   gamma: number;
   seed?: number;
+  /** Default sim-<algorithm>-g<gamma>. */
+  version?: string;
   /** What the policy ships with; default the trainer's {@link DEFAULT_EXPLORATION}. */
   exploration?: Exploration;
   qtable?: Partial<QLearningOptions>;
   dqn?: Partial<DqnOptions>;
+  safe?: Partial<Omit<SafeImprovementOptions, "gamma" | "control">>;
+  /** The published policy the candidate must beat; default none (the fallback, the control). */
+  current?: Policy | null;
   /** The tfjs backend's label, for the header (the Q-table ignores it). */
   backend?: string;
   /** Bootstrap replicates of the offline evaluation that trainPolicy runs alongside. Default 200. */
@@ -106,7 +113,7 @@ export interface TrainOnSimulatorOptions {
  * exported one decoded again, i.e. exactly what the edge would load.
  */
 export function trainOnSimulatedLogs(dataset: Dataset, options: TrainOnSimulatorOptions): TrainedPolicy {
-  const version = `sim-${options.algorithm}-g${options.gamma}`;
+  const version = options.version ?? `sim-${options.algorithm}-g${options.gamma}`;
   return trainPolicy(
     { train: dataset, evaluation: options.evaluation ?? dataset },
     {
@@ -119,10 +126,12 @@ export function trainOnSimulatedLogs(dataset: Dataset, options: TrainOnSimulator
       precision: "float32",
       level: 0.95,
       interval: { method: "bootstrap", replicates: options.replicates ?? 200 },
-      current: null,
+      current: options.current ?? null,
+      control: DEFAULT_CONTROL,
       backend: options.backend ?? "typescript",
       qtable: options.qtable ?? {},
       dqn: options.dqn ?? {},
+      safe: options.safe ?? {},
       log: options.log ?? (() => {}),
     },
   );

@@ -8,7 +8,9 @@ import { DEFAULT_EXPLORATION } from "../../learn/policy-meta.ts";
 import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../learn/qlearning.ts";
 import { renderReport } from "../../report/index.ts";
 import { splitByTime } from "../../data/split.ts";
-import { ALGORITHMS, trainPolicy, type Algorithm } from "../../learn/train-policy.ts";
+import { ALGORITHMS, DEFAULT_ALGORITHM, trainPolicy, type Algorithm } from "../../learn/train-policy.ts";
+import { DEFAULT_SAFE_IMPROVEMENT_OPTIONS } from "../../learn/safe-improvement.ts";
+import { DEFAULT_CONTROL } from "../../../shared/catalogue.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { choiceOption, defineCommand, numberOption, stringOption, UsageError, type OptionValues } from "../command.ts";
 import { AGAINST_USAGE, checkComparable, loadCurrentPolicy, parseAgainst } from "../current-policy.ts";
@@ -18,11 +20,12 @@ import { DATASET_OPTIONS, DATASET_USAGE, loadDataset, parseDatasetOptions } from
 export const trainCommand = defineCommand({
   name: "train",
   summary: "learn a policy from logged decisions, evaluate it offline, export it and write a report",
-  usage: `usage: promo train [--source local|remote|file:<path>] [--algo qtable|dqn] [options]
+  usage: `usage: promo train [--source local|remote|file:<path>] [--algo safe|qtable|dqn] [options]
 
 ${DATASET_USAGE}
-  --algo A        qtable (tabular Q-learning, TypeScript) or dqn (TensorFlow.js); default dqn
-  --gamma G       discount; 0 is the contextual bandit; default 0.9
+  --algo A        safe (improve on the control only where the logs prove it; TypeScript),
+                  qtable (tabular Q-learning, TypeScript) or dqn (TensorFlow.js); default ${DEFAULT_ALGORITHM}
+  --gamma G       discount; 0 is the contextual bandit; default 0.95
   --seed N        seeds learning, sampling and bootstrap; default 1
   --epsilon E     exploration the policy ships with; default ${DEFAULT_EXPLORATION.type === "epsilon" ? DEFAULT_EXPLORATION.epsilon : ""}
   --softmax T     softmax exploration at temperature T instead of epsilon-greedy
@@ -35,6 +38,9 @@ ${AGAINST_USAGE}
                   on the training data itself (optimistic); default 0.3
   --level L       confidence level of the offline intervals; default 0.95
   --bootstrap B   bootstrap replicates; default ${DEFAULT_INTERVAL_METHOD.replicates}
+ safe:
+  --z Z           deviate from the control only where advantage − Z·SE > 0; default ${DEFAULT_SAFE_IMPROVEMENT_OPTIONS.z}
+  --min-count N   least logged count of a promotion before it may be chosen; default ${DEFAULT_SAFE_IMPROVEMENT_OPTIONS.minCount}
  qtable:
   --alpha A       learning rate, or sample-average (1/n per pair); default sample-average
   --max-sweeps N  default ${DEFAULT_QLEARNING_OPTIONS.maxSweeps}
@@ -62,6 +68,8 @@ ${AGAINST_USAGE}
     holdout: { type: "string" },
     level: { type: "string" },
     bootstrap: { type: "string" },
+    z: { type: "string" },
+    "min-count": { type: "string" },
     alpha: { type: "string" },
     "max-sweeps": { type: "string" },
     tolerance: { type: "string" },
@@ -74,7 +82,7 @@ ${AGAINST_USAGE}
     cql: { type: "string" },
   },
   parse({ values }) {
-    const algorithm = choiceOption<Algorithm>(values, "algo", ALGORITHMS, "dqn");
+    const algorithm = choiceOption<Algorithm>(values, "algo", ALGORITHMS, DEFAULT_ALGORITHM);
     const data = parseDatasetOptions(values);
     const forcedBackend = stringOption(values, "backend");
     return {
@@ -87,12 +95,17 @@ ${AGAINST_USAGE}
       report: stringOption(values, "report"),
       learning: {
         algorithm,
-        gamma: numberOption(values, "gamma", 0.9, (g) => g >= 0 && g < 1),
+        gamma: numberOption(values, "gamma", 0.95, (g) => g >= 0 && g < 1),
         seed: numberOption(values, "seed", 1, Number.isInteger),
         exploration: explorationOf(values),
         precision: choiceOption<Precision>(values, "quantize", ["float32", "int8"], "float32"),
         level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
         interval: intervalOf(values),
+        control: DEFAULT_CONTROL,
+        safe: {
+          z: numberOption(values, "z", DEFAULT_SAFE_IMPROVEMENT_OPTIONS.z, (z) => z >= 0),
+          minCount: numberOption(values, "min-count", DEFAULT_SAFE_IMPROVEMENT_OPTIONS.minCount, (n) => n >= 0),
+        },
         qtable: {
           alpha: stepSizeOf(values),
           maxSweeps: numberOption(values, "max-sweeps", DEFAULT_QLEARNING_OPTIONS.maxSweeps, (n) => n >= 1),
@@ -177,9 +190,8 @@ ${AGAINST_USAGE}
     return {
       summary:
         `trained ${version} (${algorithm} on ${training.backend}, γ = ${gamma}) on ${training.decisions} decisions: ` +
-        `${estimate.estimator} ${estimate.value.toFixed(4)} [${estimate.lower.toFixed(4)}, ${estimate.upper.toFixed(4)}] vs ` +
-        `${training.baseline?.version ?? "fallback"} ${training.baseline?.estimate.value.toFixed(4)}; ` +
-        `${gate.allowed ? "would publish" : "would not publish"}; wrote ${out} and ${reportPath}`,
+        `${estimate.estimator} ${estimate.value.toFixed(4)} [${estimate.lower.toFixed(4)}, ${estimate.upper.toFixed(4)}]; ` +
+        `${gate.allowed ? "would publish" : "would not publish"} (${gate.reason}); wrote ${out} and ${reportPath}`,
       json: {
         version,
         algorithm,
