@@ -9,7 +9,7 @@ import {
 } from "./catalogue.ts";
 import type { Context } from "./context.ts";
 import { encodeFeaturesInto, stateKey, type CompiledFeatureSpec } from "./features.ts";
-import { actionProbabilities, choose, decisionUniform } from "./policy/explore.ts";
+import { actionProbabilities, choose, decisionUniform, type Choice } from "./policy/explore.ts";
 import { PolicyFormatError } from "./policy/format.ts";
 import { compileInference, type QFunction } from "./policy/infer.ts";
 import type { Exploration, Policy } from "./policy/types.ts";
@@ -17,6 +17,13 @@ import type { Exploration, Policy } from "./policy/types.ts";
 export const FALLBACK_VERSION = "fallback";
 
 export interface Decision {
+  /** Who decided: the policy's version, or "fallback" when the control did (no policy, or a fault). */
+  policyVersion: string;
+  /**
+   * Why the policy's own choice was not served (it gave no eligible action with a valid
+   * probability: non-finite Q-values), so the control decided instead; null when all was well.
+   */
+  fault: string | null;
   promotion: Promotion;
   actionIndex: number;
   propensity: number;
@@ -58,14 +65,16 @@ export function createDecisionEngine(
   control: ControlPolicy = DEFAULT_CONTROL,
 ): DecisionEngine {
   if (policy) checkPolicyFits(policy, catalogue, spec);
+  const fallback = controlAsPolicy(control, catalogue);
   const { qOf, exploration } = policy
     ? { qOf: compileInference(policy.model), exploration: policy.meta.exploration }
-    : controlAsPolicy(control, catalogue);
+    : fallback;
+  const version = policy ? policy.meta.version : FALLBACK_VERSION;
   const features = new Float32Array(spec.width);
   const scratch = new Float64Array(catalogue.length);
 
   return {
-    version: policy ? policy.meta.version : FALLBACK_VERSION,
+    version,
     policy,
     exploration,
     control: policy ? null : control,
@@ -77,8 +86,18 @@ export function createDecisionEngine(
       encodeFeaturesInto(spec, context, features);
       const key = stateKey(spec, context);
       const eligible = eligibleMask(catalogue, context, exposures, candidates);
-      const choice = choose(qOf(features, key), eligible, decisionUniform(decisionId), exploration, scratch);
+      const u = decisionUniform(decisionId);
+      let choice = choose(qOf(features, key), eligible, u, exploration, scratch);
+      let fault: string | null = null;
+      if (!isServable(choice, eligible)) {
+        // A decoded policy has finite weights, but a network can still overflow to ±Infinity and
+        // NaN: never serve (or log) an action the mask forbids or a propensity that is no probability.
+        fault = `policy ${version} gave no eligible action with a valid probability (action ${choice.action}, propensity ${choice.propensity}); the control decided`;
+        choice = choose(fallback.qOf(features, key), eligible, u, fallback.exploration, scratch);
+      }
       return {
+        policyVersion: fault === null ? version : FALLBACK_VERSION,
+        fault,
         promotion: catalogue[choice.action]!,
         actionIndex: choice.action,
         propensity: choice.propensity,
@@ -105,6 +124,10 @@ export function controlRule(
   const q = new Float32Array(actionIds.length);
   q[at] = 1;
   return { q, exploration: { type: "epsilon", epsilon: control.exploration, floor: 0 } };
+}
+
+function isServable(choice: Choice, eligible: Uint8Array): boolean {
+  return eligible[choice.action] === 1 && choice.propensity > 0 && choice.propensity <= 1;
 }
 
 function controlAsPolicy(control: ControlPolicy, catalogue: Catalogue): { qOf: QFunction; exploration: Exploration } {

@@ -26,6 +26,7 @@ export class PolicyCache {
   readonly spec: CompiledFeatureSpec;
   readonly actionIds: readonly string[];
   #snapshot: PolicySnapshot;
+  #fault: { version: string; reason: string } | null = null;
   #checkedAt: number | null = null;
   #refreshesStarted = 0;
   #refreshApplied = 0;
@@ -42,6 +43,24 @@ export class PolicyCache {
       loadedAt: null,
       lastError: null,
     };
+  }
+
+  /** Why the latest refresh was refused, or else why the policy served cannot decide; null when all is well. */
+  get problem(): string | null {
+    return this.#snapshot.lastError ?? this.#faultOfServed();
+  }
+
+  /**
+   * A decision the policy could not make (see Decision.fault). It stays reported for as long as that
+   * version is served: a refresh that finds the same pointer does not make the policy decide again.
+   */
+  recordFault(reason: string): void {
+    if (this.#fault?.reason !== reason) console.error(reason);
+    this.#fault = { version: this.#snapshot.engine.version, reason };
+  }
+
+  #faultOfServed(): string | null {
+    return this.#fault?.version === this.#snapshot.engine.version ? this.#fault.reason : null;
   }
 
   /** When the pointer was last read, ms; null before the first request. */

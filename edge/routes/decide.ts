@@ -31,11 +31,12 @@ export function decideHandler(deps: EdgeDeps) {
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
     const decision = policy.engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);
+    if (decision.fault !== null) deps.policies.recordFault(decision.fault);
     const row = toDecisionRow({
       id: decisionId,
       ts: now,
       visitorHash: toHex(visitorTag),
-      policyVersion: policy.engine.version,
+      policyVersion: decision.policyVersion,
       featureSpecHash: deps.policies.spec.hash,
       context,
       features: decision.features,
@@ -54,7 +55,7 @@ export function decideHandler(deps: EdgeDeps) {
       decisionId,
       promotion: { id, kind, ...display },
       propensity: decision.propensity,
-      policyVersion: policy.engine.version,
+      policyVersion: decision.policyVersion,
       explored: decision.explored,
     };
     return c.json(answer);

@@ -25,16 +25,29 @@ export function policyHandler(deps: EdgeDeps) {
       source: served.source,
       loadedAt: iso(served.loadedAt),
       checkedAt: iso(deps.policies.checkedAt),
-      lastError: served.lastError,
+      lastError: deps.policies.problem,
       logLoss: deps.logs.loss,
     });
   };
 }
 
-/** GET /healthz: the isolate answers, and says whether logging has had to fall back or lost rows. */
+/**
+ * GET /healthz: the isolate answers (200), and says whether it is degraded: a policy it refused or
+ * could not decide with, or logged rows lost. Fallbacks that lost nothing (rows written directly
+ * when the queue failed) are counted but do not degrade it.
+ */
 export function healthHandler(deps: EdgeDeps) {
   return (c: Context<AppEnv>) => {
+    const problems = [
+      ...(deps.policies.problem === null ? [] : [`policy: ${deps.policies.problem}`]),
+      ...(deps.logs.loss.lost > 0 ? [`logging: ${deps.logs.loss.lost} rows lost`] : []),
+    ];
     c.header("Cache-Control", "no-store");
-    return c.json({ ok: true, logLoss: deps.logs.loss });
+    return c.json({
+      ok: problems.length === 0,
+      status: problems.length ? "degraded" : "ok",
+      problems,
+      logLoss: deps.logs.loss,
+    });
   };
 }

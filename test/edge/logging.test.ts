@@ -179,7 +179,12 @@ describe("when the queue fails", () => {
     expect(warnings).toHaveBeenCalledWith(expect.stringContaining("LOG_QUEUE send failed"));
 
     const health = await call(h, new Request("https://promo.example/healthz"));
-    expect(await health.json()).toEqual({ ok: true, logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0 } });
+    expect(await health.json()).toEqual({
+      ok: true,
+      status: "ok",
+      problems: [],
+      logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0 },
+    });
   });
 
   test("when D1 fails too, the row is counted as lost and printed in full, and the visitor still gets an answer", async () => {
@@ -196,6 +201,8 @@ describe("when the queue fails", () => {
 
     const status = await call(h, new Request("https://promo.example/v1/policy"));
     expect(await status.json()).toMatchObject({ logLoss: { lost: 1 } });
+    const health = await call(h, new Request("https://promo.example/healthz"));
+    expect(await health.json()).toMatchObject({ ok: false, status: "degraded", problems: ["logging: 1 rows lost"] });
   });
 });
 

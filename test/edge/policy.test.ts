@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
-import { controlPropensity } from "../shared/helpers.ts";
+import { controlPropensity, makeMeta } from "../shared/helpers.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { crc32 } from "../../shared/hash.ts";
 import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
@@ -158,6 +158,42 @@ describe("policy loading", () => {
         await publishBytes(env.POLICY, version, bytes);
         await expectKept(h, /non_finite/);
       }
+    });
+
+    test("a network whose finite weights overflow: the control decides, the fault is reported, /healthz is degraded", async () => {
+      const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+      const h = harness();
+      // Every Q-value is +Infinity: a softmax over them is NaN, which used to answer every decide with a 500.
+      const width = DEFAULT_COMPILED_SPEC.width;
+      const actions = DEFAULT_CATALOGUE.length;
+      const overflowing: Policy = {
+        meta: makeMeta({ version: "v-overflow", exploration: { type: "softmax", temperature: 1, floor: 0 } }),
+        model: {
+          algorithm: "dqn",
+          layers: [
+            {
+              inputs: width,
+              outputs: actions,
+              kernel: new Float32Array(width * actions).fill(3e38),
+              bias: new Float32Array(actions),
+            },
+          ],
+        },
+      };
+      await publish(env.POLICY, overflowing);
+      const { answer, row } = await decide(h, contextBody({ cartValue: 150 }));
+      expect(answer.policyVersion).toBe("fallback");
+      expect(row).toMatchObject({ policyVersion: "fallback", propensity: answer.propensity });
+      expect(answer.propensity).toBeCloseTo(controlPropensity(answer.promotion.id, actions), 12);
+      expect((await policyStatus(h)).lastError).toMatch(/v-overflow gave no eligible action with a valid probability/);
+      expect(errors).toHaveBeenCalledWith(expect.stringMatching(/v-overflow gave no eligible action/));
+      const health = await call(h, new Request("https://promo.example/healthz"));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        ok: false,
+        status: "degraded",
+        problems: [expect.stringMatching(/^policy: /)],
+      });
     });
 
     test("a policy trained on another feature spec", async () => {

@@ -26,7 +26,12 @@ describe("routing and errors", () => {
   test("GET /healthz", async () => {
     const response = await call(h, new Request("https://promo.example/healthz"));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, logLoss: { queueSendFailures: 0, writtenDirect: 0, lost: 0 } });
+    expect(await response.json()).toEqual({
+      ok: true,
+      status: "ok",
+      problems: [],
+      logLoss: { queueSendFailures: 0, writtenDirect: 0, lost: 0 },
+    });
   });
 
   test("an unknown route is a JSON 404", async () => {
