@@ -59,6 +59,7 @@ export function decideTraffic(options: TrafficOptions = {}): DecideTraffic {
     request(n) {
       const v = n % visitors;
       const headers: Record<string, string> = {
+        "content-type": "application/json",
         "user-agent": USER_AGENTS[v % USER_AGENTS.length]!,
         "cf-connecting-ip": "203.0.113.7",
       };

@@ -34,7 +34,14 @@ export type DecideRequest = z.infer<typeof decideRequestSchema>;
 export type RequestContext = DecideRequest["context"];
 
 const decisionId = z.string().min(1).max(128);
-const eventKey = z.string().min(1).max(128).optional();
+/**
+ * The shop's own key for one event (an order number, say), which makes a retried report idempotent.
+ * Letters, digits and `.`, `_`, `:`, `-` only: it is stored as it is, so it must not carry personal data.
+ */
+const eventKey = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, "expected 1–128 letters, digits or . _ : -")
+  .optional();
 const amount = z.number().min(0).max(1e9);
 
 /** What the site reports to /v1/outcome. Conversions and refunds must say how much. */

@@ -35,8 +35,18 @@ async function readAtMost(request: Request, maxBytes: number): Promise<Uint8Arra
   return bytes;
 }
 
-/** The request body as parsed JSON, or an {@link ApiError} saying why it is not. */
+/** application/json, or a structured-syntax type such as application/merge-patch+json, with any parameters. */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * The request body as parsed JSON, or an {@link ApiError} saying why it is not. The JSON content
+ * type is required: a browser sends one cross-site only after a CORS preflight, which a plain form
+ * post or a `text/plain` beacon from another site never gets, so another site cannot post here.
+ */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  if (!JSON_MEDIA_TYPE.test(request.headers.get("content-type") ?? "")) {
+    throw new ApiError(415, "unsupported_media_type", "send the body as JSON, with Content-Type: application/json");
+  }
   const bytes = await readAtMost(request, maxBytes);
   if (bytes.length === 0) throw new ApiError(400, "invalid_json", "request body is empty; expected a JSON object");
   let text: string;

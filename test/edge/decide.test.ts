@@ -295,7 +295,7 @@ describe("bad requests are 4xx with a JSON message naming the problem", () => {
     const lying = new Request("https://promo.example/v1/decide", {
       method: "POST",
       body: JSON.stringify(contextBody({ padding: "x".repeat(2000) })),
-      headers: { "content-length": "10" },
+      headers: { "content-type": "application/json", "content-length": "10" },
     });
     await expectError(lying, 413, "body_too_large");
   });

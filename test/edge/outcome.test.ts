@@ -55,6 +55,24 @@ describe("POST /v1/outcome", () => {
     expect(await outcomeRows(answer.decisionId)).toEqual([{ kind: "click", value: 0, eventKey: "" }]);
   });
 
+  test("an event key is bounded to letters, digits and . _ : -, and anything else is a JSON 400", async () => {
+    const h = harness();
+    const { answer } = await decide(h, contextBody());
+    for (const eventKey of ["", "a b", "jane@example.com", "x".repeat(129), "ordre-é", "k\n1"]) {
+      const response = await call(
+        h,
+        postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "click", eventKey }),
+      );
+      expect({ eventKey, status: response.status }).toEqual({ eventKey, status: 400 });
+      expect(await response.json()).toMatchObject({ error: expect.any(String), field: "eventKey" });
+    }
+    const ok = await call(
+      h,
+      postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "click", eventKey: "ord:2026-11_30.x" }),
+    );
+    expect(ok.status).toBe(202);
+  });
+
   test("a duplicate outcome is stored once; another event key is another outcome", async () => {
     const h = harness();
     const { answer } = await decide(h, contextBody());

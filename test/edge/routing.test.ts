@@ -96,8 +96,32 @@ describe("routing and errors", () => {
     }
     const binary = new Request("https://promo.example/v1/decide", {
       method: "POST",
+      headers: { "content-type": "application/json; charset=utf-8" },
       body: new Uint8Array([0xff, 0xfe, 0x00]),
     });
     await expectJsonError(await call(h, binary), 400, "invalid_json");
+  });
+
+  test("a body that is not declared JSON is a 415, so another site's form post or text/plain beacon cannot post", async () => {
+    const body = JSON.stringify({ decisionId: "x.y.z", kind: "conversion", value: 1e9 });
+    for (const path of ["/v1/decide", "/v1/outcome"]) {
+      for (const type of [null, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+        const request = new Request(`https://promo.example${path}`, {
+          method: "POST",
+          headers: type === null ? {} : { "content-type": type },
+          body,
+        });
+        if (type === null) request.headers.delete("content-type");
+        await expectJsonError(await call(h, request), 415, "unsupported_media_type");
+      }
+    }
+    const structured = postJson(
+      "/v1/decide",
+      { context: { page: "home", cartValue: 0 } },
+      {
+        headers: { "content-type": "application/vnd.shop+json" },
+      },
+    );
+    expect((await call(h, structured)).status).toBe(200);
   });
 });
