@@ -18,6 +18,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 DECISION_SIGNING_KEY: "test-signing-key-0123456789abcdef",
+                OUTCOME_API_KEY: "test-outcome-key-0123456789abcdef",
                 TEST_MIGRATIONS: migrations,
               },
             },

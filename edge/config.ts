@@ -5,6 +5,8 @@ export interface EdgeConfig {
   /** How long a decision id is accepted by /v1/outcome. */
   decisionMaxAgeMs: number;
   maxBodyBytes: number;
+  /** The largest value an outcome may report, in shop currency: beyond it the report is refused, not stored. */
+  maxOutcomeValue: number;
   /** Whether a request may say what time it is (the simulator's header). Never in production. */
   simulatedClock: boolean;
 }
@@ -13,7 +15,12 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-const DEFAULTS = { POLICY_REFRESH_SECONDS: 30, DECISION_MAX_AGE_SECONDS: 7 * 86_400, MAX_BODY_BYTES: 16_384 };
+const DEFAULTS = {
+  POLICY_REFRESH_SECONDS: 30,
+  DECISION_MAX_AGE_SECONDS: 7 * 86_400,
+  MAX_BODY_BYTES: 16_384,
+  MAX_OUTCOME_VALUE: 100_000,
+};
 
 /** A broken var fails every request loudly rather than running with a guess. */
 function numberVar(env: Env, name: keyof typeof DEFAULTS, min: number): number {
@@ -29,6 +36,7 @@ export function readConfig(env: Env): EdgeConfig {
     policyRefreshMs: numberVar(env, "POLICY_REFRESH_SECONDS", 0) * 1000,
     decisionMaxAgeMs: numberVar(env, "DECISION_MAX_AGE_SECONDS", 1) * 1000,
     maxBodyBytes: numberVar(env, "MAX_BODY_BYTES", 256),
+    maxOutcomeValue: numberVar(env, "MAX_OUTCOME_VALUE", 0),
     simulatedClock: simulatedClockVar(env),
   };
 }

@@ -23,11 +23,11 @@ export function decideHandler(deps: EdgeDeps) {
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
     const visitor = recordPageView((await readVisitorCookie(c, key)) ?? newVisitor(now), now);
     const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
-    const [policy, decisionId, visitorTag] = await Promise.all([
+    const [policy, visitorTag] = await Promise.all([
       deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
-      mintDecisionId(key, now),
       hmac(key, "visitor-hash", visitor.id),
     ]);
+    const decisionId = await mintDecisionId(key, now, visitorTag);
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
     const decision = policy.engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);

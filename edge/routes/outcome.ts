@@ -2,8 +2,10 @@ import type { Context } from "hono";
 import type { OutcomeRow } from "../../shared/schema.ts";
 import { recordPurchase } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
-import { signingKey } from "../crypto.ts";
-import { checkDecisionId, type DecisionIdCheck } from "../decision-id.ts";
+import { utf8 } from "../../shared/hash.ts";
+import type { VisitorMemory } from "../../shared/visitor.ts";
+import { hmac, signingKey } from "../crypto.ts";
+import { checkDecisionId, visitorBinding, type DecisionIdCheck } from "../decision-id.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { ApiError } from "../http/api-error.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -35,6 +37,38 @@ function refusal(check: Exclude<DecisionIdCheck, { valid: true }>, maxAgeMs: num
   }
 }
 
+type Reporter = { kind: "server" } | { kind: "visitor"; visitor: VisitorMemory };
+
+async function reporterOf(c: Context<AppEnv>, key: CryptoKey, binding: string): Promise<Reporter> {
+  const authorization = c.req.header("authorization");
+  if (authorization !== undefined) {
+    const expected = c.env.OUTCOME_API_KEY;
+    const given = /^Bearer (.+)$/.exec(authorization)?.[1];
+    if (!expected || given === undefined || !(await sameSecret(given, expected))) {
+      throw new ApiError(401, "invalid_api_key", "Authorization must be Bearer <OUTCOME_API_KEY>");
+    }
+    return { kind: "server" };
+  }
+  const visitor = await readVisitorCookie(c, key);
+  if (visitor === null) {
+    throw new ApiError(
+      403,
+      "visitor_required",
+      "report from the browser that got the decision (with its visitor cookie), or from a server with Authorization: Bearer <OUTCOME_API_KEY>",
+    );
+  }
+  if (visitorBinding(await hmac(key, "visitor-hash", visitor.id)) !== binding) {
+    throw new ApiError(403, "visitor_mismatch", "this decision was issued to another visitor", "decisionId");
+  }
+  return { kind: "visitor", visitor };
+}
+
+/** Compares two secrets in constant time, whatever their lengths (digests first). */
+async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
+  return crypto.subtle.timingSafeEqual(await digest(given), await digest(expected));
+}
+
 /**
  * POST /v1/outcome: what became of a decision. Accepted (202) once the id verifies; the row is
  * written later, at least once, and stored once per (decision, kind, event key).
@@ -47,6 +81,17 @@ export function outcomeHandler(deps: EdgeDeps) {
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
     const check = await checkDecisionId(key, request.decisionId, now, config.decisionMaxAgeMs);
     if (!check.valid) throw refusal(check, config.decisionMaxAgeMs);
+    if ((request.value ?? 0) > config.maxOutcomeValue) {
+      throw new ApiError(
+        400,
+        "value_too_large",
+        `value exceeds MAX_OUTCOME_VALUE (${config.maxOutcomeValue})`,
+        "value",
+      );
+    }
+    // A server (the shop's order webhook) proves itself with the API key; a browser, by carrying the
+    // cookie of the visitor the decision was issued to. Anyone else holding an id cannot report.
+    const reporter = await reporterOf(c, key, check.binding);
 
     const row: OutcomeRow = {
       decisionId: request.decisionId,
@@ -57,10 +102,10 @@ export function outcomeHandler(deps: EdgeDeps) {
     };
     c.executionCtx.waitUntil(deps.logs.ship(c.env, { type: "outcome", row }));
 
-    // The purchase count is a context feature of this visitor's next decisions.
-    if (request.kind === "conversion") {
-      const visitor = await readVisitorCookie(c, key);
-      if (visitor !== null) await writeVisitorCookie(c, key, recordPurchase(visitor, now));
+    // The purchase count is a context feature of this visitor's next decisions: only the visitor's
+    // own accepted conversion moves it.
+    if (request.kind === "conversion" && reporter.kind === "visitor") {
+      await writeVisitorCookie(c, key, recordPurchase(reporter.visitor, now));
     }
     c.header("Cache-Control", "no-store");
     return c.json({ accepted: true, decisionId: request.decisionId, kind: request.kind }, 202);

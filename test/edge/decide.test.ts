@@ -31,7 +31,7 @@ describe("POST /v1/decide", () => {
     expect(answer).toMatchObject({ policyVersion: "fallback" });
     const served = (answer.promotion as { id: string }).id;
     expect(answer.propensity).toBeCloseTo(controlPropensity(served, 7), 12);
-    expect(answer.decisionId).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/);
+    expect(answer.decisionId).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{22}$/);
     expect(answer.promotion).toHaveProperty("headline");
     expect(answer.promotion).toHaveProperty("kind");
 

@@ -18,6 +18,7 @@ import {
   harness,
   postJson,
   QUEUE_NAME,
+  visitorCookieOf,
 } from "./helpers.ts";
 
 const db = drizzle(env.DB);
@@ -90,10 +91,14 @@ describe("decision logging", () => {
 
   test("an outcome is sent and written the same way", async () => {
     const h = harness();
-    const { answer } = await decide(h, contextBody());
+    const { answer, cookie } = await decide(h, contextBody());
     await call(
       h,
-      postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "refund", value: 12.5, eventKey: "r-1" }),
+      postJson(
+        "/v1/outcome",
+        { decisionId: answer.decisionId, kind: "refund", value: 12.5, eventKey: "r-1" },
+        { cookie },
+      ),
     );
     expect(h.sent.map((m) => m.type)).toEqual(["decision", "outcome"]);
     await drain(h);
@@ -212,7 +217,7 @@ describe("through the deployed bindings", () => {
     expect(decided.status).toBe(200);
     const { decisionId } = await decided.json<{ decisionId: string }>();
     const reported = await exports.default.fetch(
-      postJson("/v1/outcome", { decisionId, kind: "click", eventKey: "e2e" }),
+      postJson("/v1/outcome", { decisionId, kind: "click", eventKey: "e2e" }, { cookie: visitorCookieOf(decided) }),
     );
     expect(reported.status).toBe(202);
 

@@ -29,9 +29,9 @@ describe("the simulated clock", () => {
 
   test("when allowed, decides the age of decision ids by it", async () => {
     const h = harness({ SIMULATED_CLOCK: "allow" });
-    const { answer } = await decide(h, body, at(START));
+    const { answer, cookie } = await decide(h, body, at(START));
     const report = (ms: number) =>
-      call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "click" }, at(ms)));
+      call(h, postJson("/v1/outcome", { decisionId: answer.decisionId, kind: "click" }, { ...at(ms), cookie }));
     expect((await report(START + DAY)).status).toBe(202);
     expect((await report(START + 8 * DAY)).status).toBe(410);
   });
