@@ -19,6 +19,7 @@ export default defineConfig({
               bindings: {
                 DECISION_SIGNING_KEY: "test-signing-key-0123456789abcdef",
                 OUTCOME_API_KEY: "test-outcome-key-0123456789abcdef",
+                ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
                 TEST_MIGRATIONS: migrations,
               },
             },

@@ -2,12 +2,12 @@ import type { Context } from "hono";
 import type { OutcomeRow } from "../../shared/schema.ts";
 import { recordPurchase } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
-import { utf8 } from "../../shared/hash.ts";
 import type { VisitorMemory } from "../../shared/visitor.ts";
 import { hmac, signingKey } from "../crypto.ts";
 import { checkDecisionId, visitorBinding, type DecisionIdCheck } from "../decision-id.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { ApiError } from "../http/api-error.ts";
+import { bearerMatches } from "../http/bearer.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { requestTime } from "../request-time.ts";
 import { outcomeRequestSchema } from "../../shared/api.ts";
@@ -42,9 +42,7 @@ type Reporter = { kind: "server" } | { kind: "visitor"; visitor: VisitorMemory }
 async function reporterOf(c: Context<AppEnv>, key: CryptoKey, binding: string): Promise<Reporter> {
   const authorization = c.req.header("authorization");
   if (authorization !== undefined) {
-    const expected = c.env.OUTCOME_API_KEY;
-    const given = /^Bearer (.+)$/.exec(authorization)?.[1];
-    if (!expected || given === undefined || !(await sameSecret(given, expected))) {
+    if (!(await bearerMatches(authorization, c.env.OUTCOME_API_KEY))) {
       throw new ApiError(401, "invalid_api_key", "Authorization must be Bearer <OUTCOME_API_KEY>");
     }
     return { kind: "server" };
@@ -61,12 +59,6 @@ async function reporterOf(c: Context<AppEnv>, key: CryptoKey, binding: string): 
     throw new ApiError(403, "visitor_mismatch", "this decision was issued to another visitor", "decisionId");
   }
   return { kind: "visitor", visitor };
-}
-
-/** Compares two secrets in constant time, whatever their lengths (digests first). */
-async function sameSecret(given: string, expected: string): Promise<boolean> {
-  const digest = async (text: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(text)));
-  return crypto.subtle.timingSafeEqual(await digest(given), await digest(expected));
 }
 
 /**

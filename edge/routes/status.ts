@@ -1,19 +1,39 @@
 import type { Context } from "hono";
 import { readConfig } from "../config.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
+import { ApiError } from "../http/api-error.ts";
+import { bearerMatches } from "../http/bearer.ts";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** GET /v1/policy: what this isolate serves, where it came from, and why a newer one was refused. */
+/**
+ * GET /v1/policy: what this isolate serves. Anyone sees the version, the algorithm and where it came
+ * from; with `Authorization: Bearer <ADMIN_TOKEN>` also the training summary, the offline estimates,
+ * the KV details, why a newer policy was refused, and the log-loss counters.
+ */
 export function policyHandler(deps: EdgeDeps) {
   return async (c: Context<AppEnv>) => {
     const config = readConfig(c.env);
+    const authorization = c.req.header("authorization");
+    const admin = await bearerMatches(authorization, c.env.ADMIN_TOKEN);
+    if (authorization !== undefined && !admin) {
+      throw new ApiError(401, "invalid_admin_token", "Authorization must be Bearer <ADMIN_TOKEN>");
+    }
     const served = await deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs);
     const meta = served.policy?.meta ?? null;
     c.header("Cache-Control", "no-store");
+    const algorithm = served.policy?.model.algorithm ?? "control";
+    if (!admin) {
+      return c.json({
+        version: served.engine.version,
+        algorithm,
+        source: served.source,
+        createdAt: meta?.createdAt ?? null,
+      });
+    }
     return c.json({
       version: served.engine.version,
-      algorithm: served.policy?.model.algorithm ?? "control",
+      algorithm,
       control: served.engine.control,
       createdAt: meta?.createdAt ?? null,
       actions: meta?.actions ?? deps.policies.actionIds,

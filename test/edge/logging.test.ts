@@ -204,7 +204,10 @@ describe("when the queue fails", () => {
       expect.stringMatching(new RegExp(`log row lost.*"id":"${decisionId.replace(/\./g, "\\.")}"`)),
     );
 
-    const status = await call(h, new Request("https://promo.example/v1/policy"));
+    const status = await call(
+      h,
+      new Request("https://promo.example/v1/policy", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }),
+    );
     expect(await status.json()).toMatchObject({ logLoss: { lost: 1 } });
     const health = await call(h, new Request("https://promo.example/healthz"));
     expect(await health.json()).toMatchObject({ ok: false, status: "degraded", problems: ["logging: 1 rows lost"] });

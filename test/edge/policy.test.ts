@@ -24,8 +24,11 @@ beforeEach(async () => {
   vi.restoreAllMocks();
 });
 
+const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+
+/** The whole of GET /v1/policy, as an operator sees it. */
 async function policyStatus(h: Harness) {
-  const response = await call(h, new Request("https://promo.example/v1/policy"));
+  const response = await call(h, new Request("https://promo.example/v1/policy", { headers: ADMIN }));
   expect(response.status).toBe(200);
   return response.json<Record<string, unknown>>();
 }
@@ -80,6 +83,23 @@ describe("policy loading", () => {
     // Rollback is a pointer move too.
     await publish(env.POLICY, qtablePolicy("v1-bundle", "bundle"));
     expect(await served(h)).toMatchObject({ policyVersion: "v1-bundle", promotion: { id: "bundle" } });
+  });
+
+  test("/v1/policy shows everyone only what is served; the rest needs ADMIN_TOKEN, and a wrong one is a 401", async () => {
+    const h = harness();
+    await publish(env.POLICY, qtablePolicy("v-public", "bundle"));
+    const open = await call(h, new Request("https://promo.example/v1/policy"));
+    expect(open.status).toBe(200);
+    const view = await open.json<Record<string, unknown>>();
+    expect(Object.keys(view).sort()).toEqual(["algorithm", "createdAt", "source", "version"]);
+    expect(view).toMatchObject({ version: "v-public", algorithm: "qtable", source: "kv" });
+    const wrong = await call(
+      h,
+      new Request("https://promo.example/v1/policy", { headers: { authorization: "Bearer nope" } }),
+    );
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ error: "invalid_admin_token" });
+    expect(await policyStatus(h)).toMatchObject({ version: "v-public", lastError: null, logLoss: { lost: 0 } });
   });
 
   test("/v1/policy reports the training summary and offline estimate", async () => {
