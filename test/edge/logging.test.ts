@@ -156,6 +156,33 @@ describe("decision logging", () => {
     expect(await db.$count(decisions, eq(decisions.id, "down-1"))).toBe(0);
   });
 
+  test("retries wait longer each attempt, up to an hour, so ten attempts outlast a D1 outage of 4 hours", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const h = harness({ DB: failingDatabase() });
+    // getQueueResult does not report delays, so the batch records what the consumer asks for.
+    const delays: number[] = [];
+    for (let attempts = 1; attempts <= 10; attempts++) {
+      const message = {
+        id: `d-${attempts}`,
+        timestamp: new Date(),
+        attempts,
+        body: { type: "decision", row: decisionRow("down-2") } satisfies LogMessage,
+        ack: () => {},
+        retry: (options?: QueueRetryOptions) => delays.push(options?.delaySeconds ?? 0),
+      };
+      const batch: MessageBatch<LogMessage> = {
+        queue: QUEUE_NAME,
+        messages: [message],
+        metadata: { metrics: { backlogCount: 1, backlogBytes: 0 } },
+        ackAll: () => {},
+        retryAll: () => {},
+      };
+      await h.worker.queue(batch, h.env);
+    }
+    expect(delays).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThan(4 * 3600);
+  });
+
   test("one unwritable message is retried alone; the rest of its batch is written", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const h = harness();
