@@ -9,6 +9,10 @@ export interface LogLoss {
   writtenDirect: number;
   /** Rows neither queued nor written: each was also printed in full with console.error. */
   lost: number;
+  /** Rows that reached the dead-letter queue (D1 refused them through every retry). */
+  deadLettered: number;
+  /** Of those, rows the dead-letter consumer then wrote to D1; the rest are counted in `lost`. */
+  replayed: number;
 }
 
 /**
@@ -16,7 +20,7 @@ export interface LogLoss {
  * counts the row as lost and prints it, so that an operator can replay it from the Worker's logs.
  */
 export class LogShipper {
-  readonly loss: LogLoss = { queueSendFailures: 0, writtenDirect: 0, lost: 0 };
+  readonly loss: LogLoss = { queueSendFailures: 0, writtenDirect: 0, lost: 0, deadLettered: 0, replayed: 0 };
 
   async ship(env: Env, message: LogMessage): Promise<void> {
     try {
@@ -32,6 +36,27 @@ export class LogShipper {
     } catch (dbError) {
       this.loss.lost++;
       console.error(`log row lost (queue and D1 both failed: ${errorText(dbError)}): ${JSON.stringify(message)}`);
+    }
+  }
+
+  /**
+   * The dead-letter queue's consumer: one more write of each row (inserts are idempotent, so a row
+   * that did get through earlier changes nothing). A row D1 still refuses is counted as lost and
+   * printed in full, and acknowledged: it is accounted for, and the Worker's logs hold it for replay.
+   */
+  async replayDeadLetters(batch: MessageBatch<LogMessage>, env: Env): Promise<void> {
+    for (const message of batch.messages) {
+      this.loss.deadLettered++;
+      try {
+        await writeLogMessages(env.DB, [message.body]);
+        this.loss.replayed++;
+      } catch (error) {
+        this.loss.lost++;
+        console.error(
+          `log row lost (dead-lettered, D1 still refuses: ${errorText(error)}): ${JSON.stringify(message.body)}`,
+        );
+      }
+      message.ack();
     }
   }
 }

@@ -7,6 +7,7 @@ import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { decisions, outcomes, type DecisionRow, type LogMessage, type OutcomeRow } from "../../shared/schema.ts";
 import { MAX_BOUND_PARAMETERS } from "../../edge/logging/d1-writer.ts";
+import { DEAD_LETTER_QUEUE } from "../../edge/worker.ts";
 import {
   ACTION_IDS,
   call,
@@ -207,7 +208,7 @@ describe("when the queue fails", () => {
     expect(response.status).toBe(200);
     const { decisionId } = await response.json<{ decisionId: string }>();
     expect(await db.$count(decisions, eq(decisions.id, decisionId))).toBe(1);
-    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 1, lost: 0 });
+    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 1, lost: 0, deadLettered: 0, replayed: 0 });
     expect(warnings).toHaveBeenCalledWith(expect.stringContaining("LOG_QUEUE send failed"));
 
     const health = await call(h, new Request("https://promo.example/healthz"));
@@ -215,7 +216,7 @@ describe("when the queue fails", () => {
       ok: true,
       status: "ok",
       problems: [],
-      logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0 },
+      logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0, deadLettered: 0, replayed: 0 },
     });
   });
 
@@ -226,7 +227,7 @@ describe("when the queue fails", () => {
     const response = await call(h, postJson("/v1/decide", contextBody()));
     expect(response.status).toBe(200);
     const { decisionId } = await response.json<{ decisionId: string }>();
-    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 0, lost: 1 });
+    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 0, lost: 1, deadLettered: 0, replayed: 0 });
     expect(errors).toHaveBeenCalledWith(
       expect.stringMatching(new RegExp(`log row lost.*"id":"${decisionId.replace(/\./g, "\\.")}"`)),
     );
@@ -238,6 +239,40 @@ describe("when the queue fails", () => {
     expect(await status.json()).toMatchObject({ logLoss: { lost: 1 } });
     const health = await call(h, new Request("https://promo.example/healthz"));
     expect(await health.json()).toMatchObject({ ok: false, status: "degraded", problems: ["logging: 1 rows lost"] });
+  });
+});
+
+describe("the dead-letter queue", () => {
+  const deadLetters = (messages: LogMessage[]) =>
+    createMessageBatch<LogMessage>(
+      DEAD_LETTER_QUEUE,
+      messages.map((body, i) => ({ id: `dl-${i}`, timestamp: Date.now(), attempts: 11, body })),
+    );
+
+  test("its consumer writes each row once more, counts it as replayed, and acknowledges it", async () => {
+    const h = harness();
+    const batch = deadLetters([
+      { type: "decision", row: decisionRow("dead-1") },
+      { type: "outcome", row: outcomeRow("dead-1", "late") },
+    ]);
+    const ctx = createExecutionContext();
+    await h.worker.queue(batch, h.env);
+    expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["dl-0", "dl-1"], retryMessages: [] });
+    expect(await db.$count(decisions, eq(decisions.id, "dead-1"))).toBe(1);
+    expect(h.deps.logs.loss).toMatchObject({ deadLettered: 2, replayed: 2, lost: 0 });
+  });
+
+  test("a row D1 still refuses is counted as lost, printed in full, acknowledged, and degrades /healthz", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const h = harness({ DB: failingDatabase() });
+    const batch = deadLetters([{ type: "decision", row: decisionRow("dead-2") }]);
+    const ctx = createExecutionContext();
+    await h.worker.queue(batch, h.env);
+    expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["dl-0"], retryMessages: [] });
+    expect(h.deps.logs.loss).toMatchObject({ deadLettered: 1, replayed: 0, lost: 1 });
+    expect(errors).toHaveBeenCalledWith(expect.stringMatching(/log row lost \(dead-lettered.*"id":"dead-2"/));
+    const health = await call(h, new Request("https://promo.example/healthz"));
+    expect(await health.json()).toMatchObject({ ok: false, status: "degraded" });
   });
 });
 
