@@ -1,5 +1,5 @@
 import type { LogMessage } from "../../shared/schema.ts";
-import { writeLogMessages } from "./d1-writer.ts";
+import { MAX_BOUND_PARAMETERS, writeLogMessages } from "./d1-writer.ts";
 import { errorText } from "./log-shipper.ts";
 
 const FIRST_RETRY_SECONDS = 30;
@@ -16,24 +16,72 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 /**
- * Writes a batch of log messages to D1. When the batch write fails, each message is tried on its
- * own: one bad row then holds back only itself, and when D1 itself is down every message is
- * retried, so nothing is acknowledged unwritten.
+ * An outcome can overtake its decision (the decision's message was retried, or sits in another
+ * batch). Written now it would be an orphan that joins nothing; it is held instead, retried with the
+ * same growing delays until its decision is in D1. Returns the messages ready to write.
+ */
+async function holdOrphanOutcomes(
+  messages: readonly Message<LogMessage>[],
+  db: D1Database,
+): Promise<Message<LogMessage>[]> {
+  const inBatch = new Set(messages.flatMap((m) => (m.body.type === "decision" ? [m.body.row.id] : [])));
+  const wanted = [
+    ...new Set(
+      messages.flatMap((m) =>
+        m.body.type === "outcome" && !inBatch.has(m.body.row.decisionId) ? [m.body.row.decisionId] : [],
+      ),
+    ),
+  ];
+  const stored = new Set<string>();
+  for (let i = 0; i < wanted.length; i += MAX_BOUND_PARAMETERS) {
+    const ids = wanted.slice(i, i + MAX_BOUND_PARAMETERS);
+    const { results } = await db
+      .prepare(`SELECT id FROM decisions WHERE id IN (${ids.map(() => "?").join(",")})`)
+      .bind(...ids)
+      .all<{ id: string }>();
+    for (const row of results) stored.add(row.id);
+  }
+  const ready: Message<LogMessage>[] = [];
+  for (const message of messages) {
+    const body = message.body;
+    if (body.type === "outcome" && !inBatch.has(body.row.decisionId) && !stored.has(body.row.decisionId)) {
+      console.warn(
+        `outcome ${message.id} arrived before its decision ${body.row.decisionId}; held for ${retryDelaySeconds(message.attempts)} s`,
+      );
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    } else {
+      ready.push(message);
+    }
+  }
+  return ready;
+}
+
+/**
+ * Writes a batch of log messages to D1, holding back outcomes whose decision is not there yet. When
+ * the batch write fails, each message is tried on its own: one bad row then holds back only itself,
+ * and when D1 itself is down every message is retried, so nothing is acknowledged unwritten.
  */
 export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env): Promise<void> {
+  let ready: readonly Message<LogMessage>[];
+  try {
+    ready = await holdOrphanOutcomes(batch.messages, env.DB);
+  } catch (error) {
+    // D1 cannot even be read: the writes below fail too, and every message is retried.
+    ready = batch.messages;
+    console.error(`checking for outcomes ahead of their decisions failed: ${errorText(error)}`);
+  }
   try {
     await writeLogMessages(
       env.DB,
-      batch.messages.map((m) => m.body),
+      ready.map((m) => m.body),
     );
-    batch.ackAll();
+    if (ready.length === batch.messages.length) batch.ackAll();
+    else for (const message of ready) message.ack();
     return;
   } catch (error) {
-    console.error(
-      `writing ${batch.messages.length} log messages to D1 failed, retrying them one by one: ${errorText(error)}`,
-    );
+    console.error(`writing ${ready.length} log messages to D1 failed, retrying them one by one: ${errorText(error)}`);
   }
-  for (const message of batch.messages) {
+  for (const message of ready) {
     try {
       await writeLogMessages(env.DB, [message.body]);
       message.ack();

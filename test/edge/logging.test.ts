@@ -144,6 +144,29 @@ describe("decision logging", () => {
     expect(await db.$count(outcomes, inArray(outcomes.decisionId, ids.slice(0, 3)))).toBe(30);
   });
 
+  test("an outcome that overtakes its decision is held, not stored as an orphan, until the decision is in D1", async () => {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const h = harness();
+    const early = await consume(h, [
+      { type: "outcome", row: outcomeRow("late-decision", "o1") },
+      { type: "decision", row: decisionRow("on-time") },
+      { type: "outcome", row: outcomeRow("on-time", "o2") },
+    ]);
+    expect(early.retryMessages.map((m) => m.msgId)).toEqual(["m-0"]);
+    expect(early.explicitAcks.sort()).toEqual(["m-1", "m-2"]);
+    expect(await db.$count(outcomes, eq(outcomes.decisionId, "late-decision"))).toBe(0);
+    expect(await db.$count(outcomes, eq(outcomes.decisionId, "on-time"))).toBe(1);
+    expect(warnings).toHaveBeenCalledWith(expect.stringContaining("arrived before its decision late-decision"));
+
+    // The decision lands; the retried outcome is then written.
+    expect(await consume(h, [{ type: "decision", row: decisionRow("late-decision") }])).toMatchObject({ ackAll: true });
+    expect(await consume(h, [{ type: "outcome", row: outcomeRow("late-decision", "o1") }])).toMatchObject({
+      ackAll: true,
+      retryMessages: [],
+    });
+    expect(await db.$count(outcomes, eq(outcomes.decisionId, "late-decision"))).toBe(1);
+  });
+
   test("when D1 fails, every message is retried and none acknowledged", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const h = harness({ DB: failingDatabase() });
