@@ -4,6 +4,7 @@ import { MissingSecretError } from "./crypto.ts";
 import type { AppEnv, EdgeDeps } from "./deps.ts";
 import { ApiError, type ErrorBody } from "./http/api-error.ts";
 import { decideHandler } from "./routes/decide.ts";
+import { offerVerifyHandler } from "./routes/offer.ts";
 import { outcomeHandler } from "./routes/outcome.ts";
 import { healthHandler, policyHandler } from "./routes/status.ts";
 
@@ -30,6 +31,8 @@ export function createApp(deps: EdgeDeps): Hono<AppEnv> {
   app.all("/v1/decide", methodNotAllowed("POST"));
   app.post("/v1/outcome", outcomeHandler(deps));
   app.all("/v1/outcome", methodNotAllowed("POST"));
+  app.post("/v1/offer/verify", offerVerifyHandler());
+  app.all("/v1/offer/verify", methodNotAllowed("POST"));
   app.get("/v1/policy", policyHandler(deps));
   app.all("/v1/policy", methodNotAllowed("GET, HEAD"));
   app.get("/healthz", healthHandler(deps));

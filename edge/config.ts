@@ -5,6 +5,8 @@ export interface EdgeConfig {
   /** How long a decision id is accepted by /v1/outcome. */
   decisionMaxAgeMs: number;
   maxBodyBytes: number;
+  /** How long an offer token holds. */
+  offerTtlMs: number;
   /** The largest value an outcome may report, in shop currency: beyond it the report is refused, not stored. */
   maxOutcomeValue: number;
   /** Whether a request may say what time it is (the simulator's header). Never in production. */
@@ -20,6 +22,7 @@ const DEFAULTS = {
   DECISION_MAX_AGE_SECONDS: 7 * 86_400,
   MAX_BODY_BYTES: 16_384,
   MAX_OUTCOME_VALUE: 100_000,
+  OFFER_TTL_SECONDS: 86_400,
 };
 
 /** A broken var fails every request loudly rather than running with a guess. */
@@ -37,6 +40,7 @@ export function readConfig(env: Env): EdgeConfig {
     decisionMaxAgeMs: numberVar(env, "DECISION_MAX_AGE_SECONDS", 1) * 1000,
     maxBodyBytes: numberVar(env, "MAX_BODY_BYTES", 256),
     maxOutcomeValue: numberVar(env, "MAX_OUTCOME_VALUE", 0),
+    offerTtlMs: numberVar(env, "OFFER_TTL_SECONDS", 1) * 1000,
     simulatedClock: simulatedClockVar(env),
   };
 }

@@ -2,7 +2,8 @@ import type { Context as HonoContext } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { newVisitorMemory, type VisitorMemory } from "../shared/visitor.ts";
-import { fromBase64Url, hmac, randomToken, toBase64Url, verifyHmac } from "./crypto.ts";
+import { fromBase64Url, toBase64Url } from "../shared/base64url.ts";
+import { hmac, randomToken, verifyHmac } from "./crypto.ts";
 
 export const VISITOR_COOKIE = "promo_visitor";
 const ONE_YEAR_SECONDS = 365 * 86_400;

@@ -51,12 +51,19 @@ export const outcomeRequestSchema = z.discriminatedUnion("kind", [
   z.object({ decisionId, kind: z.literal("refund"), value: amount, eventKey }),
 ]);
 
-/** What /v1/decide answers. */
+/** What /v1/decide answers. A promotion other than "nothing" comes with its offer token (shared/offer-token.ts). */
 export const decideResponseSchema = z.object({
   decisionId: z.string(),
   promotion: z.looseObject({ id: z.string(), kind: z.string() }),
   propensity: z.number(),
   policyVersion: z.string(),
   explored: z.boolean(),
+  offer: z.object({ token: z.string(), expiresAt: z.string() }).optional(),
+});
+
+/** What the shop's server sends to /v1/offer/verify at checkout; `promotionId`, when given, must match. */
+export const offerVerifyRequestSchema = z.object({
+  token: z.string().min(1).max(1024),
+  promotionId: z.string().max(64).optional(),
 });
 export type DecideResponse = z.infer<typeof decideResponseSchema>;

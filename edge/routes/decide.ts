@@ -4,7 +4,8 @@ import { exposureCounts, recordExposure, recordPageView, visitorState } from "..
 import { readConfig } from "../config.ts";
 import { buildContext, requestMetadata } from "../context/build-context.ts";
 import { hmac, signingKey, toHex } from "../crypto.ts";
-import { mintDecisionId } from "../decision-id.ts";
+import { mintDecisionId, visitorBinding } from "../decision-id.ts";
+import { signOffer } from "../../shared/offer-token.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { requestTime } from "../request-time.ts";
@@ -50,6 +51,19 @@ export function decideHandler(deps: EdgeDeps) {
 
     await writeVisitorCookie(c, key, recordExposure(visitor, decision.promotion.id, now));
     const { id, kind, display } = decision.promotion;
+    const expiresAt = now + config.offerTtlMs;
+    const offer =
+      kind === "none"
+        ? undefined
+        : {
+            token: await signOffer(key, {
+              decisionId,
+              promotionId: id,
+              visitor: visitorBinding(visitorTag),
+              expiresAt,
+            }),
+            expiresAt: new Date(expiresAt).toISOString(),
+          };
     c.header("Cache-Control", "no-store");
     const answer: DecideResponse = {
       decisionId,
@@ -57,6 +71,7 @@ export function decideHandler(deps: EdgeDeps) {
       propensity: decision.propensity,
       policyVersion: decision.policyVersion,
       explored: decision.explored,
+      ...(offer ? { offer } : {}),
     };
     return c.json(answer);
   };

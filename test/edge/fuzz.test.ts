@@ -3,7 +3,17 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { call, harness } from "./helpers.ts";
 
-const ROUTES = ["/v1/decide", "/v1/outcome", "/v1/policy", "/healthz", "/", "/v1", "/v1/decide/x", "/%ZZ", "/v1/offer"];
+const ROUTES = [
+  "/v1/decide",
+  "/v1/outcome",
+  "/v1/offer/verify",
+  "/v1/policy",
+  "/healthz",
+  "/",
+  "/v1",
+  "/v1/decide/x",
+  "/%ZZ",
+];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"];
 
 /** JSON that looks like what the routes expect, with every field free to be wrong. */

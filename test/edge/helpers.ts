@@ -112,6 +112,7 @@ export interface DecideAnswer {
   propensity: number;
   policyVersion: string;
   explored: boolean;
+  offer?: { token: string; expiresAt: string };
 }
 
 export interface Decided {
