@@ -5,6 +5,8 @@ export interface EdgeConfig {
   /** How long a decision id is accepted by /v1/outcome. */
   decisionMaxAgeMs: number;
   maxBodyBytes: number;
+  /** The most outcomes of one kind stored per decision. */
+  maxOutcomesPerDecision: number;
   /** How long an offer token holds. */
   offerTtlMs: number;
   /** The largest value an outcome may report, in shop currency: beyond it the report is refused, not stored. */
@@ -23,6 +25,7 @@ const DEFAULTS = {
   MAX_BODY_BYTES: 16_384,
   MAX_OUTCOME_VALUE: 100_000,
   OFFER_TTL_SECONDS: 86_400,
+  MAX_OUTCOMES_PER_DECISION: 20,
 };
 
 /** A broken var fails every request loudly rather than running with a guess. */
@@ -41,6 +44,7 @@ export function readConfig(env: Env): EdgeConfig {
     maxBodyBytes: numberVar(env, "MAX_BODY_BYTES", 256),
     maxOutcomeValue: numberVar(env, "MAX_OUTCOME_VALUE", 0),
     offerTtlMs: numberVar(env, "OFFER_TTL_SECONDS", 1) * 1000,
+    maxOutcomesPerDecision: numberVar(env, "MAX_OUTCOMES_PER_DECISION", 1),
     simulatedClock: simulatedClockVar(env),
   };
 }

@@ -12,6 +12,8 @@ export function createWorker(deps: EdgeDeps) {
   return {
     fetch: app.fetch,
     queue: (batch, env) =>
-      batch.queue === DEAD_LETTER_QUEUE ? deps.logs.replayDeadLetters(batch, env) : consumeLogBatch(batch, env),
+      batch.queue === DEAD_LETTER_QUEUE
+        ? deps.logs.replayDeadLetters(batch, env)
+        : consumeLogBatch(batch, env, deps.logs.loss),
   } satisfies ExportedHandler<Env, LogMessage>;
 }

@@ -13,6 +13,8 @@ export interface LogLoss {
   deadLettered: number;
   /** Of those, rows the dead-letter consumer then wrote to D1; the rest are counted in `lost`. */
   replayed: number;
+  /** Outcomes refused by the cap per decision and kind (MAX_OUTCOMES_PER_DECISION), each printed. */
+  capped: number;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface LogLoss {
  * counts the row as lost and prints it, so that an operator can replay it from the Worker's logs.
  */
 export class LogShipper {
-  readonly loss: LogLoss = { queueSendFailures: 0, writtenDirect: 0, lost: 0, deadLettered: 0, replayed: 0 };
+  readonly loss: LogLoss = { queueSendFailures: 0, writtenDirect: 0, lost: 0, deadLettered: 0, replayed: 0, capped: 0 };
 
   async ship(env: Env, message: LogMessage): Promise<void> {
     try {

@@ -1,6 +1,7 @@
 import type { LogMessage } from "../../shared/schema.ts";
 import { MAX_BOUND_PARAMETERS, writeLogMessages } from "./d1-writer.ts";
-import { errorText } from "./log-shipper.ts";
+import { readConfig } from "../config.ts";
+import { errorText, type LogLoss } from "./log-shipper.ts";
 
 const FIRST_RETRY_SECONDS = 30;
 const LONGEST_RETRY_SECONDS = 3600;
@@ -57,14 +58,60 @@ async function holdOrphanOutcomes(
 }
 
 /**
+ * At most `cap` outcomes of one kind per decision are stored: a script holding one decision id (and
+ * the visitor's cookie) cannot stuff the logs with conversions. Those beyond are acknowledged
+ * unwritten, counted in `logLoss.capped` and printed, so that an operator sees them. Two batches
+ * written at the same moment can each let one more through.
+ */
+async function capOutcomes(
+  messages: readonly Message<LogMessage>[],
+  db: D1Database,
+  cap: number,
+  loss: LogLoss,
+): Promise<Message<LogMessage>[]> {
+  const decisionIds = [...new Set(messages.flatMap((m) => (m.body.type === "outcome" ? [m.body.row.decisionId] : [])))];
+  const counts = new Map<string, number>();
+  for (let i = 0; i < decisionIds.length; i += MAX_BOUND_PARAMETERS) {
+    const ids = decisionIds.slice(i, i + MAX_BOUND_PARAMETERS);
+    const { results } = await db
+      .prepare(
+        `SELECT decision_id AS id, kind, count(*) AS n FROM outcomes WHERE decision_id IN (${ids.map(() => "?").join(",")}) GROUP BY decision_id, kind`,
+      )
+      .bind(...ids)
+      .all<{ id: string; kind: string; n: number }>();
+    for (const row of results) counts.set(`${row.id} ${row.kind}`, row.n);
+  }
+  const kept: Message<LogMessage>[] = [];
+  for (const message of messages) {
+    const body = message.body;
+    if (body.type === "outcome") {
+      const slot = `${body.row.decisionId} ${body.row.kind}`;
+      const n = counts.get(slot) ?? 0;
+      if (n >= cap) {
+        loss.capped++;
+        console.warn(
+          `outcome over the cap of ${cap} ${body.row.kind}s per decision, not stored: ${JSON.stringify(body)}`,
+        );
+        message.ack();
+        continue;
+      }
+      counts.set(slot, n + 1);
+    }
+    kept.push(message);
+  }
+  return kept;
+}
+
+/**
  * Writes a batch of log messages to D1, holding back outcomes whose decision is not there yet. When
  * the batch write fails, each message is tried on its own: one bad row then holds back only itself,
  * and when D1 itself is down every message is retried, so nothing is acknowledged unwritten.
  */
-export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env): Promise<void> {
+export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env, loss: LogLoss): Promise<void> {
   let ready: readonly Message<LogMessage>[];
   try {
-    ready = await holdOrphanOutcomes(batch.messages, env.DB);
+    const held = await holdOrphanOutcomes(batch.messages, env.DB);
+    ready = await capOutcomes(held, env.DB, readConfig(env).maxOutcomesPerDecision, loss);
   } catch (error) {
     // D1 cannot even be read: the writes below fail too, and every message is retried.
     ready = batch.messages;
@@ -76,6 +123,7 @@ export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env)
       ready.map((m) => m.body),
     );
     if (ready.length === batch.messages.length) batch.ackAll();
+    // Held outcomes were retried and capped ones acknowledged already.
     else for (const message of ready) message.ack();
     return;
   } catch (error) {

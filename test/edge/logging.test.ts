@@ -134,8 +134,8 @@ describe("decision logging", () => {
     ];
 
     expect(await consume(h, messages)).toMatchObject({ ackAll: true, retryMessages: [] });
-    const parameterCounts = statements.map((sql) => sql.split("?").length - 1);
-    expect(Math.max(...parameterCounts)).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
+    expect(Math.max(...statements.map((sql) => sql.split("?").length - 1))).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
+    const parameterCounts = statements.filter((sql) => /^insert/i.test(sql)).map((sql) => sql.split("?").length - 1);
     // 50 decisions at 12 columns → 8 per insert → 7 statements; 30 outcomes at 5 columns → 20 per insert → 2.
     expect(parameterCounts).toEqual([96, 96, 96, 96, 96, 96, 24, 100, 50]);
 
@@ -165,6 +165,25 @@ describe("decision logging", () => {
       retryMessages: [],
     });
     expect(await db.$count(outcomes, eq(outcomes.decisionId, "late-decision"))).toBe(1);
+  });
+
+  test("at most MAX_OUTCOMES_PER_DECISION outcomes of a kind are stored per decision; the rest are counted as capped", async () => {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const h = harness({ MAX_OUTCOMES_PER_DECISION: "2" });
+    const stuffed = (key: string): LogMessage => ({ type: "outcome", row: outcomeRow("stuffed", key) });
+    const first = await consume(h, [
+      { type: "decision", row: decisionRow("stuffed") },
+      stuffed("k1"),
+      stuffed("k2"),
+      stuffed("k3"),
+    ]);
+    expect(first.explicitAcks.sort()).toEqual(["m-0", "m-1", "m-2", "m-3"]);
+    expect(await consume(h, [stuffed("k4")])).toMatchObject({ explicitAcks: ["m-0"], retryMessages: [] });
+    expect(await db.$count(outcomes, eq(outcomes.decisionId, "stuffed"))).toBe(2);
+    expect(h.deps.logs.loss).toMatchObject({ capped: 2, lost: 0 });
+    expect(warnings).toHaveBeenCalledWith(
+      expect.stringMatching(/over the cap of 2 conversions per decision.*"eventKey":"k3"/),
+    );
   });
 
   test("when D1 fails, every message is retried and none acknowledged", async () => {
@@ -231,7 +250,14 @@ describe("when the queue fails", () => {
     expect(response.status).toBe(200);
     const { decisionId } = await response.json<{ decisionId: string }>();
     expect(await db.$count(decisions, eq(decisions.id, decisionId))).toBe(1);
-    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 1, lost: 0, deadLettered: 0, replayed: 0 });
+    expect(h.deps.logs.loss).toEqual({
+      queueSendFailures: 1,
+      writtenDirect: 1,
+      lost: 0,
+      deadLettered: 0,
+      replayed: 0,
+      capped: 0,
+    });
     expect(warnings).toHaveBeenCalledWith(expect.stringContaining("LOG_QUEUE send failed"));
 
     const health = await call(h, new Request("https://promo.example/healthz"));
@@ -239,7 +265,7 @@ describe("when the queue fails", () => {
       ok: true,
       status: "ok",
       problems: [],
-      logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0, deadLettered: 0, replayed: 0 },
+      logLoss: { queueSendFailures: 1, writtenDirect: 1, lost: 0, deadLettered: 0, replayed: 0, capped: 0 },
     });
   });
 
@@ -250,7 +276,14 @@ describe("when the queue fails", () => {
     const response = await call(h, postJson("/v1/decide", contextBody()));
     expect(response.status).toBe(200);
     const { decisionId } = await response.json<{ decisionId: string }>();
-    expect(h.deps.logs.loss).toEqual({ queueSendFailures: 1, writtenDirect: 0, lost: 1, deadLettered: 0, replayed: 0 });
+    expect(h.deps.logs.loss).toEqual({
+      queueSendFailures: 1,
+      writtenDirect: 0,
+      lost: 1,
+      deadLettered: 0,
+      replayed: 0,
+      capped: 0,
+    });
     expect(errors).toHaveBeenCalledWith(
       expect.stringMatching(new RegExp(`log row lost.*"id":"${decisionId.replace(/\./g, "\\.")}"`)),
     );

@@ -30,7 +30,7 @@ describe("routing and errors", () => {
       ok: true,
       status: "ok",
       problems: [],
-      logLoss: { queueSendFailures: 0, writtenDirect: 0, lost: 0, deadLettered: 0, replayed: 0 },
+      logLoss: { queueSendFailures: 0, writtenDirect: 0, lost: 0, deadLettered: 0, replayed: 0, capped: 0 },
     });
   });
 
