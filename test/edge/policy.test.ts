@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { createScheduledController } from "cloudflare:test";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import { controlPropensity, makeMeta } from "../shared/helpers.ts";
@@ -325,6 +326,17 @@ describe("the isolate cache", () => {
     // A refresh window of 0 reads the pointer on every request.
     const eager = harness({ POLICY_REFRESH_SECONDS: "0" }, h.deps);
     expect(await served(eager)).toMatchObject({ policyVersion: "v-second", promotion: { id: "pct20" } });
+  });
+
+  test("the scheduled handler checks the pointer, so a swap is loaded before any request", async () => {
+    const logs = vi.spyOn(console, "log").mockImplementation(() => {});
+    const h = harness({ POLICY_REFRESH_SECONDS: "3600" });
+    await publish(env.POLICY, qtablePolicy("v-before", "fixed5"));
+    await served(h);
+    await publish(env.POLICY, qtablePolicy("v-scheduled", "gift"));
+    await h.worker.scheduled(createScheduledController(), h.env);
+    expect(logs).toHaveBeenCalledWith("scheduled policy check: serving v-scheduled (kv)");
+    expect(await served(h)).toMatchObject({ policyVersion: "v-scheduled" });
   });
 
   test("a KV outage keeps the policy it has", async () => {
