@@ -17,7 +17,11 @@ async function readAtMost(request: Request, maxBytes: number): Promise<Uint8Arra
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      // The client went away (or its stream broke) mid-body: its mistake, not ours, so a 400
+      // rather than an unhandled error; nobody may be left to read it.
+      throw new ApiError(400, "incomplete_body", "the request body ended before it was complete");
+    });
     if (done) break;
     length += value.byteLength;
     if (length > maxBytes) {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../shared/features.ts";
 import { VISITOR_COOKIE } from "../../edge/visitor-cookie.ts";
@@ -291,6 +291,20 @@ describe("bad requests are 4xx with a JSON message naming the problem", () => {
     });
     expect(request.headers.get("content-length")).toBeNull();
     await expectError(request, 413, "body_too_large");
+
+    const broken = new Request("https://promo.example/v1/decide", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"context": {"page": "ho'));
+          controller.error(new Error("client disconnected"));
+        },
+      }),
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    await expectError(broken, 400, "incomplete_body");
+    expect(errors).not.toHaveBeenCalled();
 
     const lying = new Request("https://promo.example/v1/decide", {
       method: "POST",
