@@ -21,7 +21,7 @@ import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { Policy } from "../shared/policy/types.ts";
 import { splitByTime } from "../trainer/data/split.ts";
-import { GREEDY_EXPLORATION } from "../trainer/learn/policy-meta.ts";
+import { GREEDY_EXPLORATION, withExploration } from "../trainer/learn/policy-meta.ts";
 import { DEFAULT_SAFE_IMPROVEMENT_OPTIONS } from "../trainer/learn/safe-improvement.ts";
 import { gatePublication } from "../trainer/ope/gate.ts";
 import { controlChooser, policyChooser, uniformChooser, type Chooser } from "../trainer/sim/chooser.ts";
@@ -109,7 +109,7 @@ export const simLearning: Measurement = {
         const { dataset } = simulateLogs({ seed: logSeed * 7919, decisions: sizes.onceDecisions, policy: logger });
         const { train, holdout } = splitByTime(dataset, 0.3);
         const policy = trainOnSimulatedLogs(train, { algorithm: "safe", gamma, evaluation: holdout }).policy;
-        rows[name].push(versusBest(policyChooser(greedy(policy), catalogue, spec, name)));
+        rows[name].push(versusBest(policyChooser(withExploration(policy, GREEDY_EXPLORATION), catalogue, spec, name)));
       }
 
       log(
@@ -198,13 +198,9 @@ interface Outcome {
   score: PolicyScore;
 }
 
-function greedy(policy: Policy): Policy {
-  return { ...policy, meta: { ...policy.meta, exploration: GREEDY_EXPLORATION } };
-}
-
 /** What is current, greedy or as served; with nothing published, the control (alone, or with its exploration). */
 function currentChooser(current: Policy | null, asGreedy: boolean): Chooser {
-  if (current) return policyChooser(asGreedy ? greedy(current) : current, catalogue, spec);
+  if (current) return policyChooser(asGreedy ? withExploration(current, GREEDY_EXPLORATION) : current, catalogue, spec);
   return controlChooser(catalogue, spec, asGreedy ? { ...DEFAULT_CONTROL, exploration: 0 } : DEFAULT_CONTROL);
 }
 

@@ -21,9 +21,9 @@
  */
 import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
-import type { Exploration, Policy } from "../shared/policy/types.ts";
+import type { Exploration } from "../shared/policy/types.ts";
 import { selectBackend } from "../trainer/runtime/backend.ts";
-import { GREEDY_EXPLORATION } from "../trainer/learn/policy-meta.ts";
+import { GREEDY_EXPLORATION, withExploration } from "../trainer/learn/policy-meta.ts";
 import { splitByTime } from "../trainer/data/split.ts";
 import type { Algorithm } from "../trainer/learn/train-policy.ts";
 import { controlChooser, policyChooser, uniformChooser } from "../trainer/sim/chooser.ts";
@@ -184,10 +184,6 @@ export const simQuality: Measurement = {
     return metrics;
   },
 };
-
-function withExploration(policy: Policy, exploration: Exploration): Policy {
-  return { ...policy, meta: { ...policy.meta, exploration } };
-}
 
 function explorationText(e: Exploration): string {
   return e.type === "epsilon"

@@ -1,11 +1,5 @@
 import { toBase64Url } from "../shared/base64url.ts";
-import { utf8 } from "../shared/hash.ts";
-
-/**
- * Every HMAC the edge computes is bound to one purpose, so that a value signed for one use (a
- * cookie, say) can never be replayed as another (a decision id), although they share one secret.
- */
-export type HmacPurpose = "decision-id" | "visitor-cookie" | "visitor-hash";
+import { hmac, importSigningKey, type HmacPurpose } from "../shared/hmac.ts";
 
 /** The shortest secret accepted: anything shorter is a misconfiguration, not a key. */
 const MIN_SECRET_LENGTH = 16;
@@ -24,30 +18,9 @@ export async function signingKey(secret: string | undefined): Promise<CryptoKey>
     throw new MissingSecretError(`DECISION_SIGNING_KEY must be set to at least ${MIN_SECRET_LENGTH} characters`);
   }
   if (cachedKey?.secret === secret) return cachedKey.key;
-  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]);
+  const key = await importSigningKey(secret);
   cachedKey = { secret, key };
   return key;
-}
-
-function purposeMessage(purpose: HmacPurpose, message: string): Uint8Array {
-  return utf8(`${purpose}\n${message}`);
-}
-
-export async function hmac(key: CryptoKey, purpose: HmacPurpose, message: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, purposeMessage(purpose, message)));
-}
-
-/** Checks a full-length HMAC tag; WebCrypto compares in constant time. */
-export async function verifyHmac(
-  key: CryptoKey,
-  purpose: HmacPurpose,
-  message: string,
-  tag: Uint8Array,
-): Promise<boolean> {
-  return crypto.subtle.verify("HMAC", key, tag, purposeMessage(purpose, message));
 }
 
 /** Checks a truncated HMAC tag (its first `tag.length` bytes) without leaking where it differs. */

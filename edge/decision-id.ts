@@ -1,5 +1,6 @@
 import { fromBase64Url, toBase64Url } from "../shared/base64url.ts";
-import { hmac, randomToken, verifyTruncatedHmac } from "./crypto.ts";
+import { hmac } from "../shared/hmac.ts";
+import { randomToken, verifyTruncatedHmac } from "./crypto.ts";
 
 /**
  * A decision id is `<issued ms, base 36>.<128 random bits>.<visitor binding>.<128-bit HMAC tag>`,

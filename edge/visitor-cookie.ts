@@ -3,7 +3,8 @@ import { getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { newVisitorMemory, type VisitorMemory } from "../shared/visitor.ts";
 import { fromBase64Url, toBase64Url } from "../shared/base64url.ts";
-import { hmac, randomToken, verifyHmac } from "./crypto.ts";
+import { hmac, verifyHmac } from "../shared/hmac.ts";
+import { randomToken } from "./crypto.ts";
 
 export const VISITOR_COOKIE = "promo_visitor";
 const ONE_YEAR_SECONDS = 365 * 86_400;

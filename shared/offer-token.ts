@@ -1,11 +1,13 @@
 import { fromBase64Url, toBase64Url } from "./base64url.ts";
 import { utf8 } from "./hash.ts";
+import { hmac, verifyHmac } from "./hmac.ts";
 
 /**
  * An offer token: the proof that this edge showed this promotion, on this decision, to this visitor,
  * until `expiresAt`. The browser can lie about its cart to be shown a promotion, so a coupon must
  * be checked at checkout; the shop's server checks the token (here, or through POST /v1/offer/verify)
- * along with the real cart.
+ * along with the real cart. A verifier outside the edge gets the key with `importSigningKey`
+ * (shared/hmac.ts).
  *
  * A token is `<payload>.<tag>`: base64url of the offer's JSON, and base64url of its HMAC-SHA256
  * under the edge's signing key, bound to the purpose "offer-token" so that no other signed value of
@@ -22,18 +24,11 @@ export interface Offer {
 
 export type OfferCheck = { valid: true; offer: Offer } | { valid: false; reason: "malformed" | "forged" | "expired" };
 
-const PURPOSE = "offer-token";
-
-/** The HMAC key for the edge's signing secret, for a verifier outside the edge. */
-export function importOfferKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-}
-
 export async function signOffer(key: CryptoKey, offer: Offer): Promise<string> {
   const payload = toBase64Url(
     utf8(JSON.stringify([offer.decisionId, offer.promotionId, offer.visitor, offer.expiresAt])),
   );
-  const tag = new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8(`${PURPOSE}\n${payload}`)));
+  const tag = await hmac(key, "offer-token", payload);
   return `${payload}.${toBase64Url(tag)}`;
 }
 
@@ -41,8 +36,10 @@ export async function verifyOffer(key: CryptoKey, token: string, now: number): P
   const [payload, tagText, ...rest] = token.split(".");
   const tag = tagText === undefined ? null : fromBase64Url(tagText);
   const bytes = payload === undefined ? null : fromBase64Url(payload);
-  if (rest.length > 0 || tag === null || bytes === null) return { valid: false, reason: "malformed" };
-  if (!(await crypto.subtle.verify("HMAC", key, tag, utf8(`${PURPOSE}\n${payload}`)))) {
+  if (rest.length > 0 || payload === undefined || tag === null || bytes === null) {
+    return { valid: false, reason: "malformed" };
+  }
+  if (!(await verifyHmac(key, "offer-token", payload, tag))) {
     return { valid: false, reason: "forged" };
   }
   const offer = parseOffer(new TextDecoder().decode(bytes));

@@ -16,6 +16,24 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** Math.max(0, attempts - 1));
 }
 
+/** Runs `sql` over `ids` in chunks that stay within D1's bound-parameter limit; `sql` gets the placeholder list. */
+async function selectByDecisionIds<Row>(
+  db: D1Database,
+  ids: readonly string[],
+  sql: (placeholders: string) => string,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let i = 0; i < ids.length; i += MAX_BOUND_PARAMETERS) {
+    const chunk = ids.slice(i, i + MAX_BOUND_PARAMETERS);
+    const { results } = await db
+      .prepare(sql(chunk.map(() => "?").join(",")))
+      .bind(...chunk)
+      .all<Row>();
+    rows.push(...results);
+  }
+  return rows;
+}
+
 /**
  * An outcome can overtake its decision (the decision's message was retried, or sits in another
  * batch). Written now it would be an orphan that joins nothing; it is held instead, retried with the
@@ -33,15 +51,12 @@ async function holdOrphanOutcomes(
       ),
     ),
   ];
-  const stored = new Set<string>();
-  for (let i = 0; i < wanted.length; i += MAX_BOUND_PARAMETERS) {
-    const ids = wanted.slice(i, i + MAX_BOUND_PARAMETERS);
-    const { results } = await db
-      .prepare(`SELECT id FROM decisions WHERE id IN (${ids.map(() => "?").join(",")})`)
-      .bind(...ids)
-      .all<{ id: string }>();
-    for (const row of results) stored.add(row.id);
-  }
+  const rows = await selectByDecisionIds<{ id: string }>(
+    db,
+    wanted,
+    (list) => `SELECT id FROM decisions WHERE id IN (${list})`,
+  );
+  const stored = new Set(rows.map((row) => row.id));
   const ready: Message<LogMessage>[] = [];
   for (const message of messages) {
     const body = message.body;
@@ -70,17 +85,13 @@ async function capOutcomes(
   loss: LogLoss,
 ): Promise<Message<LogMessage>[]> {
   const decisionIds = [...new Set(messages.flatMap((m) => (m.body.type === "outcome" ? [m.body.row.decisionId] : [])))];
-  const counts = new Map<string, number>();
-  for (let i = 0; i < decisionIds.length; i += MAX_BOUND_PARAMETERS) {
-    const ids = decisionIds.slice(i, i + MAX_BOUND_PARAMETERS);
-    const { results } = await db
-      .prepare(
-        `SELECT decision_id AS id, kind, count(*) AS n FROM outcomes WHERE decision_id IN (${ids.map(() => "?").join(",")}) GROUP BY decision_id, kind`,
-      )
-      .bind(...ids)
-      .all<{ id: string; kind: string; n: number }>();
-    for (const row of results) counts.set(`${row.id} ${row.kind}`, row.n);
-  }
+  const rows = await selectByDecisionIds<{ id: string; kind: string; n: number }>(
+    db,
+    decisionIds,
+    (list) =>
+      `SELECT decision_id AS id, kind, count(*) AS n FROM outcomes WHERE decision_id IN (${list}) GROUP BY decision_id, kind`,
+  );
+  const counts = new Map(rows.map((row) => [`${row.id} ${row.kind}`, row.n]));
   const kept: Message<LogMessage>[] = [];
   for (const message of messages) {
     const body = message.body;

@@ -4,13 +4,9 @@ import type { Context } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC as spec, stateKey } from "../../shared/features.ts";
 import { createRng } from "../../shared/rng.ts";
 import type { Dataset, LoggedState, Step } from "../../trainer/data/dataset.ts";
-import { transitionColumns } from "../../trainer/data/transitions.ts";
+import { laterReturns, transitionColumns } from "../../trainer/data/transitions.ts";
 import { actionProbabilities } from "../../shared/policy/explore.ts";
-import {
-  laterReturns,
-  learnSafeImprovement,
-  LOG_PROBABILITY_EXPLORATION,
-} from "../../trainer/learn/safe-improvement.ts";
+import { learnSafeImprovement, LOG_PROBABILITY_EXPLORATION } from "../../trainer/learn/safe-improvement.ts";
 import { BASE_CONTEXT } from "../shared/helpers.ts";
 import { gaussian } from "./ope-fixtures.ts";
 

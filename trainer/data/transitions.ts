@@ -60,3 +60,23 @@ export function transitionColumns(dataset: Dataset): TransitionColumns {
 
   return { actionCount, stateCount, state, action, reward, next, stateKey, eligible };
 }
+
+/**
+ * γ·G′ per step: the discounted Monte-Carlo return of the same visitor's later decisions (add the
+ * step's own reward for its return). A next
+ * decision that is not itself a step (held back, younger than the attribution window) ends the
+ * return there, for every action alike.
+ */
+export function laterReturns(columns: TransitionColumns, gamma: number): Float64Array {
+  const stepOfState = new Int32Array(columns.stateKey.length).fill(-1);
+  columns.state.forEach((state, i) => (stepOfState[state] = i));
+  const returns = new Float64Array(columns.state.length);
+  const later = new Float64Array(columns.state.length);
+  // Steps are ordered by visitor, then time: a step's successor has a larger index.
+  for (let i = columns.state.length - 1; i >= 0; i--) {
+    const next = columns.next[i]! >= 0 ? stepOfState[columns.next[i]!]! : -1;
+    later[i] = next > i ? gamma * returns[next]! : 0;
+    returns[i] = columns.reward[i]! + later[i]!;
+  }
+  return later;
+}

@@ -1,5 +1,5 @@
 import { DEFAULT_CONTROL } from "../../shared/catalogue.ts";
-import type { Exploration, PolicyMeta, TrainingSummary } from "../../shared/policy/types.ts";
+import type { Exploration, Policy, PolicyMeta, TrainingSummary } from "../../shared/policy/types.ts";
 import type { Dataset } from "../data/dataset.ts";
 
 /**
@@ -11,6 +11,11 @@ export const DEFAULT_EXPLORATION: Exploration = { type: "epsilon", epsilon: DEFA
 
 /** No exploration at all: the policy's own choices, for scoring what it has learned. */
 export const GREEDY_EXPLORATION: Exploration = { type: "epsilon", epsilon: 0, floor: 0 };
+
+/** The same policy, shipped with another exploration rule (e.g. {@link GREEDY_EXPLORATION}, to score its choices). */
+export function withExploration(policy: Policy, exploration: Exploration): Policy {
+  return { ...policy, meta: { ...policy.meta, exploration } };
+}
 
 export interface PolicyMetaOptions {
   version: string;

@@ -3,7 +3,8 @@ import type { Context } from "../../shared/context.ts";
 import type { Exploration } from "../../shared/policy/types.ts";
 import { stateKeyBuckets, stateKeyFields, type CompiledFeatureSpec } from "../../shared/features.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { transitionColumns, type TransitionColumns } from "../data/transitions.ts";
+import { laterReturns, transitionColumns, type TransitionColumns } from "../data/transitions.ts";
+import { greedyAction } from "../../shared/policy/explore.ts";
 
 /**
  * Safe policy improvement over the control, from logs alone: the trainer's default learner.
@@ -166,14 +167,10 @@ export function learnSafeImprovement(
   }
 
   let deviations = 0;
-  for (let i = 0; i < columns.state.length; i++) {
-    const state = columns.state[i]!;
+  for (const state of columns.state) {
     const row = columns.stateKey[state]! * actionCount;
-    let best = -1;
-    for (let a = 0; a < actionCount; a++) {
-      if (columns.eligible[state * actionCount + a] && (best === -1 || q[row + a]! > q[row + best]!)) best = a;
-    }
-    if (best !== control) deviations++;
+    const eligible = columns.eligible.subarray(state * actionCount, (state + 1) * actionCount);
+    if (greedyAction(q.subarray(row, row + actionCount), eligible) !== control) deviations++;
   }
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -183,25 +180,6 @@ export function learnSafeImprovement(
     deviationShare: columns.state.length ? deviations / columns.state.length : 0,
     transitionsPerSecond: columns.state.length / Math.max(seconds, 1e-9),
   };
-}
-
-/**
- * γ·G′ per step: the discounted Monte-Carlo return of the same visitor's later decisions. A next
- * decision that is not itself a step (held back, younger than the attribution window) ends the
- * return there, for every action alike.
- */
-export function laterReturns(columns: TransitionColumns, gamma: number): Float64Array {
-  const stepOfState = new Int32Array(columns.stateKey.length).fill(-1);
-  columns.state.forEach((state, i) => (stepOfState[state] = i));
-  const returns = new Float64Array(columns.state.length);
-  const later = new Float64Array(columns.state.length);
-  // Steps are ordered by visitor, then time: a step's successor has a larger index.
-  for (let i = columns.state.length - 1; i >= 0; i--) {
-    const next = columns.next[i]! >= 0 ? stepOfState[columns.next[i]!]! : -1;
-    later[i] = next > i ? gamma * returns[next]! : 0;
-    returns[i] = columns.reward[i]! + later[i]!;
-  }
-  return later;
 }
 
 /**
@@ -225,12 +203,9 @@ function eligibleAtEveryLoggedVisit(columns: TransitionColumns, stateCount: numb
 
 /** 1 for the state keys the learner may change: all, or those in the first bucket of `field`. */
 function judgedKeys(spec: CompiledFeatureSpec, field: keyof Context | null): Uint8Array {
-  const judged = new Uint8Array(spec.stateCount).fill(1);
-  if (field === null) return judged;
-  const at = stateKeyFields(spec).findIndex((f) => f.field === field);
-  if (at === -1) throw new RangeError(`"${String(field)}" is not a field of the state key`);
-  for (let key = 0; key < spec.stateCount; key++) judged[key] = stateKeyBuckets(spec, key)[at] === 0 ? 1 : 0;
-  return judged;
+  if (field === null) return new Uint8Array(spec.stateCount).fill(1);
+  // A one-field level's group is that field's bucket.
+  return Uint8Array.from(groupsOf(spec, [[field]]).groupOfKey[0]!, (bucket) => (bucket === 0 ? 1 : 0));
 }
 
 /** Each level's group index for every state key. */

@@ -233,7 +233,7 @@ function trainingSummary(
     gamma: options.gamma,
     backend: options.algorithm === "dqn" ? options.backend : "typescript",
     estimate,
-    baseline: { version: options.current?.meta.version ?? "fallback", estimate: baseline },
+    baseline: { version: options.current?.meta.version ?? FALLBACK_VERSION, estimate: baseline },
   };
 }
 

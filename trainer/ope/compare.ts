@@ -114,12 +114,15 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
   const useTrainedQ = options.qModel !== undefined && gamma === 0;
   const rewardModel = memoisedQModel(useTrainedQ && options.qModel ? options.qModel : fitRewardModel(dataset));
 
-  const estimateTarget = (policy: TargetPolicy, role: PolicyRole, note: string | null = null): PendingEvaluation => {
-    const target = memoisedTarget(policy);
+  // Memoised once: the candidate's and the current policy's probabilities serve their own estimates
+  // and the paired difference alike.
+  const candidate = memoisedTarget(options.candidate);
+  const current = options.current ? memoisedTarget(options.current) : undefined;
+  const estimateTarget = (target: TargetPolicy, role: PolicyRole, note: string | null = null): PendingEvaluation => {
     const estimates = [ips(dataset, target), snips(dataset, target), doublyRobust(dataset, target, rewardModel)];
     if (gamma > 0) estimates.push(pdwis(dataset, target, gamma));
     return {
-      name: policy.name,
+      name: target.name,
       role,
       note,
       actionMix: targetActionMix(dataset, target),
@@ -129,8 +132,8 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
   };
   const best = bestFixedAction(dataset);
   const pending: PendingEvaluation[] = [
-    estimateTarget(options.candidate, "candidate"),
-    ...(options.current ? [estimateTarget(options.current, "current")] : []),
+    estimateTarget(candidate, "candidate"),
+    ...(current ? [estimateTarget(current, "current")] : []),
     {
       name: "logging",
       role: "logging",
@@ -139,8 +142,8 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
       estimates: gamma > 0 ? [onPolicyValue(dataset), onPolicyReturn(dataset, gamma)] : [onPolicyValue(dataset)],
       primary: gamma > 0 ? "on-policy-return" : "on-policy",
     },
-    estimateTarget(uniformTarget(), "uniform"),
-    estimateTarget(best.target, "best-fixed", best.note),
+    estimateTarget(memoisedTarget(uniformTarget()), "uniform"),
+    estimateTarget(memoisedTarget(best.target), "best-fixed", best.note),
   ];
 
   const against = pending[1]!;
@@ -148,10 +151,8 @@ export function evaluatePolicies(dataset: Dataset, options: EvaluationOptions): 
     gamma > 0
       ? firstOrderImprovement(
           dataset,
-          importanceRatios(dataset, memoisedTarget(options.candidate)),
-          options.current
-            ? importanceRatios(dataset, memoisedTarget(options.current))
-            : new Float64Array(dataset.steps.length).fill(1),
+          importanceRatios(dataset, candidate),
+          current ? importanceRatios(dataset, current) : new Float64Array(dataset.steps.length).fill(1),
           gamma,
         )
       : pairedDifference(pending[0]!, against);

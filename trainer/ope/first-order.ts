@@ -1,4 +1,5 @@
 import type { Dataset } from "../data/dataset.ts";
+import { laterReturns, transitionColumns } from "../data/transitions.ts";
 import { effectiveSampleSize, onceEach, type PointEstimate } from "./estimate.ts";
 import { visitorEpisodes } from "./episodes.ts";
 
@@ -30,16 +31,9 @@ export function firstOrderImprovement(
 ): PointEstimate {
   if (!(gamma >= 0 && gamma < 1)) throw new RangeError(`gamma must be in [0, 1), got ${gamma}`);
   const visitors = visitorEpisodes(dataset);
-  const returns = new Float64Array(dataset.steps.length);
-  for (const { episodes } of visitors) {
-    for (const episode of episodes) {
-      let g = 0;
-      for (let t = episode.length - 1; t >= 0; t--) {
-        g = dataset.steps[episode[t]!]!.reward + gamma * g;
-        returns[episode[t]!] = g;
-      }
-    }
-  }
+  const columns = transitionColumns(dataset);
+  const later = laterReturns(columns, gamma);
+  const returns = Float64Array.from(columns.reward, (reward, i) => reward + later[i]!);
   const baseline = meanReturnByStateKey(dataset, returns);
   const sums = new Float64Array(visitors.length);
   const episodeCounts = new Float64Array(visitors.length);
