@@ -25,11 +25,13 @@ export function decideHandler(deps: EdgeDeps) {
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
     const visitor = recordPageView((await readVisitorCookie(c, key)) ?? newVisitor(now), now);
     const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
-    const [policy, visitorTag] = await Promise.all([
+    // The decision id is bound to the visitor's hash, so it waits for that, but not for the policy.
+    const hashing = hmac(key, "visitor-hash", visitor.id);
+    const [policy, visitorTag, decisionId] = await Promise.all([
       deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
-      hmac(key, "visitor-hash", visitor.id),
+      hashing,
+      hashing.then((tag) => mintDecisionId(key, now, tag)),
     ]);
-    const decisionId = await mintDecisionId(key, now, visitorTag);
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
     const decision = policy.engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);
