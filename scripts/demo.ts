@@ -2,11 +2,12 @@
  * `npm run demo [-- --rounds N --visitors N --history N --json]`: the whole loop on local emulation,
  * with no account, as policy iteration.
  *
- *  1. starts the Worker (wrangler dev: local KV, D1, Queue) on a fresh state directory; with no
- *     policy published it serves the fallback, the control with its exploration;
- *  2. seeds local D1 with simulated history: decisions and outcomes of simulated visitors served by
- *     that same fallback, written by the Worker's own D1 writer (labelled as simulated history:
- *     traffic through a local Worker cannot log a learnable amount of data in a few minutes);
+ *  1. seeds a fresh local D1 with simulated history: decisions and outcomes of simulated visitors
+ *     served by the fallback (the control with its exploration), written by the Worker's own D1
+ *     writer (labelled as simulated history: traffic through a local Worker cannot log a learnable
+ *     amount of data in a few minutes);
+ *  2. starts the Worker (wrangler dev: local KV, D1, Queue) on that state; with no policy published
+ *     it serves the same fallback;
  *  3. then, each round: simulated shoppers through the Worker under what it serves; `promo train`
  *     (the default learner) on everything in D1; `promo publish`, which the gate lets through or
  *     refuses (never `--force`: a refused candidate leaves the Worker serving what it served);
@@ -37,7 +38,7 @@ import {
   type DriveReport,
 } from "../trainer/sim/index.ts";
 import { simulateLogs } from "../trainer/sim/pipeline.ts";
-import { ROOT, wranglerEnv } from "./local-env.ts";
+import { applyLocalMigrations, ROOT, wranglerEnv } from "./local-env.ts";
 import { startLocalWorker, type LocalWorker } from "./local-worker.ts";
 
 const { values } = parseArgs({
@@ -114,7 +115,13 @@ async function waitForLogs(persistTo: string, expected: number): Promise<number>
   try {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const row = await bindings.DB.prepare("SELECT count(*) AS n FROM decisions").first<{ n: number }>();
+      // The Worker's consumer writes the same file meanwhile: a busy database is read again next time.
+      const row = await bindings.DB.prepare("SELECT count(*) AS n FROM decisions")
+        .first<{ n: number }>()
+        .catch((error: unknown) => {
+          if (/SQLITE_BUSY|commit token/.test(String(error))) return null;
+          throw error;
+        });
       const stored = row?.n ?? 0;
       if (stored >= expected) return stored;
       if (Date.now() > deadline) throw new Error(`only ${stored} of ${expected} decisions reached D1 within 60 s`);
@@ -188,14 +195,16 @@ async function main(): Promise<void> {
   const persistTo = await mkdtemp(path.join(tmpdir(), "edge-promo-demo-"));
   let worker: LocalWorker | undefined;
   try {
+    // Seeded before the Worker starts: two processes writing one local SQLite file fail with SQLITE_BUSY.
+    step(`seeding local D1 with SIMULATED HISTORY: about ${history.toLocaleString("en-US")} decisions of the fallback`);
+    await applyLocalMigrations(persistTo);
+    const seeded = await seedHistory(persistTo);
+    console.log(`  ${seeded} simulated decisions (and their outcomes) written by the Worker's D1 writer`);
+
     step("starting the Worker (wrangler dev, local KV + D1 + Queue, simulated clock allowed)");
     worker = await startLocalWorker({ persistTo, vars: { POLICY_REFRESH_SECONDS: "0", SIMULATED_CLOCK: "allow" } });
     const first = await served(worker);
     console.log(`  ${worker.url} serves ${first.version} (${first.source}); state in ${persistTo}`);
-
-    step(`seeding local D1 with SIMULATED HISTORY: about ${history.toLocaleString("en-US")} decisions of the fallback`);
-    const seeded = await seedHistory(persistTo);
-    console.log(`  ${seeded} simulated decisions (and their outcomes) written by the Worker's D1 writer`);
 
     const scoring = { seeds: SEEDS, visitors: scoreVisitors };
     const oracle = scorePolicy(oracleChooser(), scoring).value.mean;
