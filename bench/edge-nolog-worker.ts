@@ -7,13 +7,12 @@
  */
 import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
-import type { LogMessage } from "../shared/schema.ts";
 import { LogShipper } from "../edge/logging/log-shipper.ts";
 import { PolicyCache } from "../edge/policy/policy-cache.ts";
 import { createWorker } from "../edge/worker.ts";
 
 class DiscardingShipper extends LogShipper {
-  override async ship(_env: Env, _message: LogMessage): Promise<void> {}
+  override ship(): void {}
 }
 
 export default createWorker({

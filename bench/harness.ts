@@ -133,7 +133,7 @@ export interface Platform {
 export const NOLOG_HOST = "nolog.bench";
 /** Host header of the diagnostic edge whose LOG_QUEUE has no consumer (it sends; nothing writes D1). */
 export const UNCONSUMED_HOST = "unconsumed.bench";
-const UNCONSUMED_QUEUE = "bench-unconsumed";
+export const UNCONSUMED_QUEUE = "bench-unconsumed";
 
 /**
  * A fresh, ephemeral Miniflare with the edge (the entry: everything not routed elsewhere) and, with
@@ -158,9 +158,7 @@ export async function startPlatform(options: {
   const w = fromWranglerToml();
   const edgeWorker = {
     ...bundledWorker("edge", edge),
-    bindings: { ...(w.bindings ?? {}), DECISION_SIGNING_KEY: BENCH_SIGNING_KEY },
-    kvNamespaces: w.kvNamespaces,
-    d1Databases: w.d1Databases,
+    ...edgeBindings(),
     queueProducers: w.queueProducers,
     queueConsumers: w.queueConsumers,
   };
@@ -176,9 +174,7 @@ export async function startPlatform(options: {
   };
   const unconsumedWorker = {
     ...bundledWorker("bench-edge-unconsumed", edge),
-    bindings: edgeWorker.bindings,
-    kvNamespaces: w.kvNamespaces,
-    d1Databases: w.d1Databases,
+    ...edgeBindings(),
     queueProducers: { LOG_QUEUE: { queueName: UNCONSUMED_QUEUE } },
     routes: [`${UNCONSUMED_HOST}/*`],
   };
@@ -188,6 +184,16 @@ export async function startPlatform(options: {
   );
   const url = await mf.ready;
   return { mf, url, dispose: () => mf.dispose() };
+}
+
+/** The edge's bindings from wrangler.toml (vars, KV, D1) and the bench's signing key; queues are the caller's. */
+export function edgeBindings() {
+  const w = fromWranglerToml();
+  return {
+    bindings: { ...(w.bindings ?? {}), DECISION_SIGNING_KEY: BENCH_SIGNING_KEY },
+    kvNamespaces: w.kvNamespaces,
+    d1Databases: w.d1Databases,
+  };
 }
 
 /** A modules Worker from a bundle; module names are relative to the bundle's own (temp) directory. */

@@ -6,13 +6,7 @@
  */
 import http from "node:http";
 import { nowMs, percentileSorted, round, sortedCopy } from "./stats.ts";
-
-export interface LoadRequest {
-  method: "GET" | "POST";
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
+import type { AnswerHeaders, LoadRequest } from "./traffic.ts";
 
 export interface LoadOptions {
   url: URL;
@@ -21,7 +15,7 @@ export interface LoadOptions {
   /** The n-th request of the run (n counts from 0 across all loops). */
   request(n: number): LoadRequest;
   /** Sees every answer (e.g. to keep a visitor's cookie). */
-  onResponse?(n: number, status: number, headers: http.IncomingHttpHeaders, body: string): void;
+  onResponse?(n: number, status: number, headers: AnswerHeaders, body: string): void;
 }
 
 export interface LoadResult {

@@ -4,9 +4,11 @@
  * no targets); a tool for whoever works on decide_vs_bare_ratio.
  *
  *   node_modules/.bin/node bench/profile-edge.ts [--nolog] [--seconds 6] [--top 40]
+ *   node_modules/.bin/node bench/profile-edge.ts --isolate [--requests 20000] [--top 40]
  *
  * `--nolog` profiles the diagnostic edge that drops its logs (bench/edge-nolog-worker.ts) instead of
- * the real one. The profile comes from workerd's DevTools inspector (V8 sampling profiler). Its times
+ * the real one. `--isolate` profiles the requests of decide_cpu_workerd_request_us instead: the edge's
+ * handler called back to back inside workerd, with no sockets and no load generator on the cores. The profile comes from workerd's DevTools inspector (V8 sampling profiler). Its times
  * are wall time of the worker's thread: on a machine busy with other work they are inflated. With the
  * inspector attached, optimised hot loops also read slower than they run (decide() shows ~10× its
  * decide-cpu-workerd figure), so take the shares as a guide to where to look, not as costs.
@@ -15,7 +17,17 @@
 import { parseArgs } from "node:util";
 import { encodePolicy } from "../shared/policy/format.ts";
 import { randomDqnPolicy } from "./fixtures.ts";
-import { NOLOG_HOST, prepareEdge, startPlatform } from "./harness.ts";
+import {
+  bundledWorker,
+  bundleWorker,
+  edgeBindings,
+  newMiniflare,
+  NOLOG_HOST,
+  prepareEdge,
+  publishPolicy,
+  startPlatform,
+  UNCONSUMED_QUEUE,
+} from "./harness.ts";
 import { runLoad } from "./load.ts";
 import { LOAD_CONCURRENCY } from "./throughput.ts";
 import { decideTraffic } from "./traffic.ts";
@@ -57,7 +69,18 @@ async function inspector(workerName: string) {
       pending.set(id, resolve as (result: unknown) => void);
       ws.send(JSON.stringify({ id, method, params }));
     });
-  return { call, close: () => ws.close() };
+  return {
+    /** Samples the worker's thread while `work` runs (every 200 µs), then detaches. */
+    async profile<T>(work: () => Promise<T>): Promise<{ result: T; profile: CpuProfile }> {
+      await call("Profiler.enable");
+      await call("Profiler.setSamplingInterval", { interval: 200 });
+      await call("Profiler.start");
+      const result = await work();
+      const { profile } = await call<{ profile: CpuProfile }>("Profiler.stop");
+      ws.close();
+      return { result, profile };
+    },
+  };
 }
 
 /** Microseconds per request by function: inclusive (with callees) and self. */
@@ -95,38 +118,64 @@ function attribute(profile: CpuProfile, requests: number, top: number): string {
 const { values } = parseArgs({
   options: {
     nolog: { type: "boolean", default: false },
+    isolate: { type: "boolean", default: false },
     seconds: { type: "string", default: "6" },
+    requests: { type: "string", default: "20000" },
     top: { type: "string", default: "40" },
   },
 });
-const worker = values.nolog ? "bench-edge-nolog" : "edge";
-const platform = await startPlatform({
-  comparison: true,
-  log: (m) => process.stderr.write(`${m}\n`),
-  inspectorPort: INSPECTOR_PORT,
-});
-try {
-  await prepareEdge(platform, encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64")), [NOLOG_HOST]);
-  const traffic = values.nolog ? decideTraffic({ host: NOLOG_HOST }) : decideTraffic();
-  const load = (durationMs: number) =>
-    runLoad({
-      url: platform.url,
-      concurrency: LOAD_CONCURRENCY,
-      durationMs,
-      request: traffic.request,
-      onResponse: traffic.onResponse,
-    });
-  await load(2_000);
-  const devtools = await inspector(worker);
-  await devtools.call("Profiler.enable");
-  await devtools.call("Profiler.setSamplingInterval", { interval: 200 });
-  await devtools.call("Profiler.start");
-  const result = await load(Number(values.seconds) * 1000);
-  const { profile } = await devtools.call<{ profile: CpuProfile }>("Profiler.stop");
-  devtools.close();
-  process.stdout.write(
-    `${worker}: ${result.rps.toFixed(0)} req/s at concurrency ${LOAD_CONCURRENCY}\n${attribute(profile, result.ok, Number(values.top))}\n`,
-  );
-} finally {
-  await platform.dispose();
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const policy = encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64"));
+
+/** Under the bench's HTTP load: the edge (or, with --nolog, the edge that drops its logs). */
+async function profileUnderLoad(): Promise<string> {
+  const worker = values.nolog ? "bench-edge-nolog" : "edge";
+  const platform = await startPlatform({ comparison: true, log, inspectorPort: INSPECTOR_PORT });
+  try {
+    await prepareEdge(platform, policy, [NOLOG_HOST]);
+    const traffic = values.nolog ? decideTraffic({ host: NOLOG_HOST }) : decideTraffic();
+    const load = (durationMs: number) =>
+      runLoad({
+        url: platform.url,
+        concurrency: LOAD_CONCURRENCY,
+        durationMs,
+        request: traffic.request,
+        onResponse: traffic.onResponse,
+      });
+    await load(2_000);
+    const devtools = await inspector(worker);
+    const profile = await devtools.profile(() => load(Number(values.seconds) * 1000));
+    return `${worker}: ${profile.result.rps.toFixed(0)} req/s at concurrency ${LOAD_CONCURRENCY}\n${attribute(profile.profile, profile.result.ok, Number(values.top))}`;
+  } finally {
+    await platform.dispose();
+  }
 }
+
+/** With --isolate: the requests of decide_cpu_workerd_request_us, back to back in one isolate, no sockets. */
+async function profileInIsolate(): Promise<string> {
+  const script = await bundleWorker("bench-request-cpu", "bench/request-cpu-worker.ts", log);
+  const mf = newMiniflare(
+    [
+      {
+        ...bundledWorker("bench-request-cpu", script),
+        ...edgeBindings(),
+        queueProducers: { LOG_QUEUE: { queueName: UNCONSUMED_QUEUE } },
+      },
+    ],
+    { inspectorPort: INSPECTOR_PORT },
+  );
+  try {
+    await mf.ready;
+    await publishPolicy((await mf.getKVNamespace("POLICY")) as unknown as Parameters<typeof publishPolicy>[0], policy);
+    const n = Number(values.requests);
+    const run = async (count: number) => (await mf.dispatchFetch(`http://bench/?n=${count}`)).json();
+    for (let i = 0; i < 5; i++) await run(1_000);
+    const devtools = await inspector("bench-request-cpu");
+    const profile = await devtools.profile(() => run(n));
+    return `bench-request-cpu: ${JSON.stringify(profile.result)}\n${attribute(profile.profile, n, Number(values.top))}`;
+  } finally {
+    await mf.dispose();
+  }
+}
+
+process.stdout.write(`${values.isolate ? await profileInIsolate() : await profileUnderLoad()}\n`);

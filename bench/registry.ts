@@ -5,6 +5,7 @@
  */
 import { decideCpu } from "./decide-cpu.ts";
 import { decideCpuWorkerd } from "./decide-cpu-workerd.ts";
+import { decideRequestCpu } from "./decide-request-cpu.ts";
 import { policyColdLoad } from "./cold-load.ts";
 import { throughput } from "./throughput.ts";
 import { logLoss } from "./log-loss.ts";
@@ -17,6 +18,7 @@ import type { Measurement } from "./types.ts";
 export const MEASUREMENTS: readonly Measurement[] = [
   decideCpu,
   decideCpuWorkerd,
+  decideRequestCpu,
   policyColdLoad,
   throughput,
   logLoss,

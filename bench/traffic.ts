@@ -3,9 +3,18 @@
  * visitors whose signed cookies are kept between requests (so the edge verifies and re-signs a real
  * cookie, as for returning visitors), with varied User-Agents and Referers.
  */
-import type http from "node:http";
 import { variedDecisionInputs } from "./fixtures.ts";
-import type { LoadRequest } from "./load.ts";
+
+/** One request of a load, in the terms of both drivers: node:http (load.ts) and the in-workerd loop. */
+export interface LoadRequest {
+  method: "GET" | "POST";
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Answer headers as node:http gives them: set-cookie as a list. */
+export type AnswerHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 const USER_AGENTS = [
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
@@ -24,7 +33,7 @@ const REFERERS = [
 
 export interface DecideTraffic {
   request(n: number): LoadRequest;
-  onResponse(n: number, status: number, headers: http.IncomingHttpHeaders, body: string): void;
+  onResponse(n: number, status: number, headers: AnswerHeaders, body: string): void;
 }
 
 export interface TrafficOptions {
@@ -52,14 +61,18 @@ export function decideTraffic(options: TrafficOptions = {}): DecideTraffic {
       },
     }),
   );
+  // Declared, as every HTTP client declares a body's length: the edge reads it whole then.
+  const lengths = bodies.map((body) => String(new TextEncoder().encode(body).length));
   const visitors = options.visitors ?? 512;
   const cookies: (string | undefined)[] = new Array(visitors);
   const path = `${options.pathPrefix ?? ""}/v1/decide`;
   return {
     request(n) {
       const v = n % visitors;
+      const i = n % bodies.length;
       const headers: Record<string, string> = {
         "content-type": "application/json",
+        "content-length": lengths[i]!,
         "user-agent": USER_AGENTS[v % USER_AGENTS.length]!,
         "cf-connecting-ip": "203.0.113.7",
       };
@@ -68,7 +81,7 @@ export function decideTraffic(options: TrafficOptions = {}): DecideTraffic {
       if (referer) headers.referer = referer;
       const cookie = cookies[v];
       if (cookie) headers.cookie = cookie;
-      return { method: "POST", path, headers, body: bodies[n % bodies.length]! };
+      return { method: "POST", path, headers, body: bodies[i]! };
     },
     onResponse(n, status, headers) {
       if (status !== 200 || options.cookies === false) return;

@@ -13,3 +13,13 @@ export interface CpuReport {
   elapsedMs: number;
   checksum: number;
 }
+
+export interface RequestCpuReport {
+  n: number;
+  /** The n requests, answered (their log rows handed to the shipper; full batches already sending). */
+  handledMs: number;
+  /** The same, and every waitUntil of theirs settled: the last batch of rows sent too. */
+  withSendsMs: number;
+  /** Answers other than 200: any means the figure is not of the decide path. */
+  failures: number;
+}

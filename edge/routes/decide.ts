@@ -3,7 +3,6 @@ import { toDecisionRow } from "../../shared/log-row.ts";
 import { exposureCounts, recordExposure, recordPageView, visitorState } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
 import { buildContext, requestMetadata } from "../context/build-context.ts";
-import { hmac } from "../../shared/hmac.ts";
 import { signingKey, toHex } from "../crypto.ts";
 import { mintDecisionId, visitorBinding } from "../decision-id.ts";
 import { signOffer } from "../../shared/offer-token.ts";
@@ -23,14 +22,12 @@ export function decideHandler(deps: EdgeDeps) {
     checkCandidates(request.candidates, deps.policies.actionIds);
 
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
-    const visitor = recordPageView((await readVisitorCookie(c, key)) ?? newVisitor(now), now);
+    const known = (await readVisitorCookie(c, key)) ?? (await newVisitor(key, now));
+    const visitor = recordPageView(known.memory, now);
     const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
-    // The decision id is bound to the visitor's hash, so it waits for that, but not for the policy.
-    const hashing = hmac(key, "visitor-hash", visitor.id);
-    const [policy, visitorTag, decisionId] = await Promise.all([
+    const [policy, decisionId] = await Promise.all([
       deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
-      hashing,
-      hashing.then((tag) => mintDecisionId(key, now, tag)),
+      mintDecisionId(key, now, known.hash),
     ]);
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
@@ -39,7 +36,7 @@ export function decideHandler(deps: EdgeDeps) {
     const row = toDecisionRow({
       id: decisionId,
       ts: now,
-      visitorHash: toHex(visitorTag),
+      visitorHash: toHex(known.hash),
       policyVersion: decision.policyVersion,
       featureSpecHash: deps.policies.spec.hash,
       context,
@@ -50,9 +47,9 @@ export function decideHandler(deps: EdgeDeps) {
       propensity: decision.propensity,
       explored: decision.explored,
     });
-    c.executionCtx.waitUntil(deps.logs.ship(c.env, { type: "decision", row }));
+    deps.logs.ship(c.executionCtx, c.env, { type: "decision", row });
 
-    await writeVisitorCookie(c, key, recordExposure(visitor, decision.promotion.id, now));
+    await writeVisitorCookie(c, key, { memory: recordExposure(visitor, decision.promotion.id, now), hash: known.hash });
     const { id, kind, display } = decision.promotion;
     const expiresAt = now + config.offerTtlMs;
     const offer =
@@ -62,7 +59,7 @@ export function decideHandler(deps: EdgeDeps) {
             token: await signOffer(key, {
               decisionId,
               promotionId: id,
-              visitor: visitorBinding(visitorTag),
+              visitor: visitorBinding(known.hash),
               expiresAt,
             }),
             expiresAt: new Date(expiresAt).toISOString(),

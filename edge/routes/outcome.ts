@@ -2,8 +2,6 @@ import type { Context } from "hono";
 import type { OutcomeRow } from "../../shared/schema.ts";
 import { recordPurchase } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
-import type { VisitorMemory } from "../../shared/visitor.ts";
-import { hmac } from "../../shared/hmac.ts";
 import { signingKey } from "../crypto.ts";
 import { checkDecisionId, visitorBinding, type DecisionIdCheck } from "../decision-id.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
@@ -13,7 +11,7 @@ import { readJsonBody } from "../http/json-body.ts";
 import { requestTime } from "../request-time.ts";
 import { outcomeRequestSchema } from "../../shared/api.ts";
 import { parseRequest } from "../requests.ts";
-import { readVisitorCookie, writeVisitorCookie } from "../visitor-cookie.ts";
+import { readVisitorCookie, writeVisitorCookie, type Visitor } from "../visitor-cookie.ts";
 
 function refusal(check: Exclude<DecisionIdCheck, { valid: true }>, maxAgeMs: number): ApiError {
   switch (check.reason) {
@@ -38,7 +36,7 @@ function refusal(check: Exclude<DecisionIdCheck, { valid: true }>, maxAgeMs: num
   }
 }
 
-type Reporter = { kind: "server" } | { kind: "visitor"; visitor: VisitorMemory };
+type Reporter = { kind: "server" } | { kind: "visitor"; visitor: Visitor };
 
 async function reporterOf(c: Context<AppEnv>, key: CryptoKey, binding: string): Promise<Reporter> {
   const authorization = c.req.header("authorization");
@@ -56,7 +54,7 @@ async function reporterOf(c: Context<AppEnv>, key: CryptoKey, binding: string): 
       "report from the browser that got the decision (with its visitor cookie), or from a server with Authorization: Bearer <OUTCOME_API_KEY>",
     );
   }
-  if (visitorBinding(await hmac(key, "visitor-hash", visitor.id)) !== binding) {
+  if (visitorBinding(visitor.hash) !== binding) {
     throw new ApiError(403, "visitor_mismatch", "this decision was issued to another visitor", "decisionId");
   }
   return { kind: "visitor", visitor };
@@ -93,12 +91,13 @@ export function outcomeHandler(deps: EdgeDeps) {
       value: request.value ?? 0,
       eventKey: request.eventKey ?? "",
     };
-    c.executionCtx.waitUntil(deps.logs.ship(c.env, { type: "outcome", row }));
+    deps.logs.ship(c.executionCtx, c.env, { type: "outcome", row });
 
     // The purchase count is a context feature of this visitor's next decisions: only the visitor's
     // own accepted conversion moves it.
     if (request.kind === "conversion" && reporter.kind === "visitor") {
-      await writeVisitorCookie(c, key, recordPurchase(reporter.visitor, now));
+      const { memory, hash } = reporter.visitor;
+      await writeVisitorCookie(c, key, { memory: recordPurchase(memory, now), hash });
     }
     c.header("Cache-Control", "no-store");
     return c.json({ accepted: true, decisionId: request.decisionId, kind: request.kind }, 202);

@@ -3,6 +3,8 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../shared/features.ts";
 import { VISITOR_COOKIE } from "../../edge/visitor-cookie.ts";
+import { signingKey, toHex } from "../../edge/crypto.ts";
+import { hmac } from "../../shared/hmac.ts";
 import { controlPropensity } from "../shared/helpers.ts";
 import {
   call,
@@ -113,7 +115,11 @@ describe("POST /v1/decide", () => {
     const { cookie, row } = await decide(h, contextBody());
     const visitor = (await visitorOf(cookie))!;
     expect(row.visitorHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(row.visitorHash).not.toContain(visitor.id);
+    expect(row.visitorHash).not.toContain(visitor.memory.id);
+    // The hash the signed cookie carries, so that a returning visitor costs no HMAC, is the real one.
+    const key = await signingKey(env.DECISION_SIGNING_KEY);
+    expect(toHex(visitor.hash)).toBe(toHex(await hmac(key, "visitor-hash", visitor.memory.id)));
+    expect(toHex(visitor.hash)).toBe(row.visitorHash);
     const again = await decide(h, contextBody(), { cookie });
     expect(again.row.visitorHash).toBe(row.visitorHash);
   });
@@ -125,14 +131,14 @@ describe("POST /v1/decide", () => {
     const context = JSON.parse(second.row.context);
     expect(context.lastPromotion).toBe(first.answer.promotion.id);
     expect(context.promosSeen7d).toBe(first.answer.promotion.id === "none" ? 0 : 1);
-    expect((await visitorOf(second.cookie))!.id).toBe((await visitorOf(first.cookie))!.id);
+    expect((await visitorOf(second.cookie))!.memory.id).toBe((await visitorOf(first.cookie))!.memory.id);
   });
 
   test("ignores a tampered or garbled cookie and starts a new visitor", async () => {
     const h = harness();
     let { cookie } = await decide(h, contextBody());
     for (let i = 0; i < 3; i++) ({ cookie } = await decide(h, contextBody(), { cookie }));
-    const original = (await visitorOf(cookie))!;
+    const original = (await visitorOf(cookie))!.memory;
     expect(original.visits).toBe(1);
 
     // Re-encode the payload with one more purchase but keep the old signature.
@@ -149,7 +155,7 @@ describe("POST /v1/decide", () => {
       `${VISITOR_COOKIE}=${payload}.${signature}x`,
     ]) {
       const { cookie: replaced, row } = await decide(h, contextBody(), { cookie: bad });
-      const fresh = (await visitorOf(replaced))!;
+      const fresh = (await visitorOf(replaced))!.memory;
       expect(fresh.id).not.toBe(original.id);
       expect(JSON.parse(row.context)).toMatchObject({ purchases: 0, promosSeen7d: 0, lastPromotion: null });
     }
@@ -304,6 +310,18 @@ describe("bad requests are 4xx with a JSON message naming the problem", () => {
     });
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     await expectError(broken, 400, "incomplete_body");
+    // With a Content-Length the runtime reads the body whole; a break mid-way is the same 400.
+    const brokenWithLength = new Request("https://promo.example/v1/decide", {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-length": "64" },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"context": {"page": "ho'));
+          controller.error(new Error("client disconnected"));
+        },
+      }),
+    });
+    await expectError(brokenWithLength, 400, "incomplete_body");
     expect(errors).not.toHaveBeenCalled();
 
     const lying = new Request("https://promo.example/v1/decide", {

@@ -12,14 +12,13 @@ import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { encodePolicy, type Exploration, type Policy } from "../../shared/policy/index.ts";
 import type { DecisionRow, LogMessage } from "../../shared/schema.ts";
-import { decodeVisitorCookie, VISITOR_COOKIE } from "../../edge/visitor-cookie.ts";
+import { decodeVisitorCookie, VISITOR_COOKIE, type Visitor } from "../../edge/visitor-cookie.ts";
 import { signingKey } from "../../edge/crypto.ts";
 import type { EdgeDeps } from "../../edge/deps.ts";
 import { LogShipper } from "../../edge/logging/log-shipper.ts";
 import { POLICY_POINTER_KEY, policyVersionKey, type PolicyPointer } from "../../shared/policy-store.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
 import { createWorker } from "../../edge/worker.ts";
-import type { VisitorMemory } from "../../shared/visitor.ts";
 
 export const ACTION_IDS: readonly string[] = DEFAULT_CATALOGUE.map((p) => p.id);
 export const QUEUE_NAME = "edge-promo-log";
@@ -139,7 +138,7 @@ export function visitorCookieOf(response: Response): string {
   return match[1]!;
 }
 
-export async function visitorOf(cookie: string): Promise<VisitorMemory | null> {
+export async function visitorOf(cookie: string): Promise<Visitor | null> {
   return decodeVisitorCookie(await signingKey(env.DECISION_SIGNING_KEY), cookie.slice(VISITOR_COOKIE.length + 1));
 }
 

@@ -1,5 +1,5 @@
 import { exports, env } from "cloudflare:workers";
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/d1";
 import { eq, inArray } from "drizzle-orm";
 import { afterEach, describe, expect, test, vi } from "vitest";
@@ -107,6 +107,26 @@ describe("decision logging", () => {
     expect(rows).toEqual([
       { decisionId: answer.decisionId, ts: expect.any(Number), kind: "refund", value: 12.5, eventKey: "r-1" },
     ]);
+  });
+
+  test("rows of concurrent requests leave together in one sendBatch, each exactly once; a full batch leaves at once", async () => {
+    const h = harness();
+    const sendBatch = vi.spyOn(h.env.LOG_QUEUE, "sendBatch");
+    const requests = Array.from({ length: 70 }, async () => {
+      const ctx = createExecutionContext();
+      const response = await h.worker.fetch(postJson("/v1/decide", contextBody()), h.env, ctx);
+      return { ctx, answer: await response.json<{ decisionId: string }>() };
+    });
+    const answered = await Promise.all(requests);
+    // All 70 answers are out while the last 6 rows still wait for their window: logging holds no
+    // answer back. The first 64 filled a batch, which left at once.
+    expect(sendBatch.mock.calls.map(([messages]) => [...messages].length)).toEqual([64]);
+    await Promise.all(answered.map(({ ctx }) => waitOnExecutionContext(ctx)));
+
+    expect(sendBatch.mock.calls.map(([messages]) => [...messages].length)).toEqual([64, 6]);
+    expect(h.sent.map((m) => m.type === "decision" && m.row.id).sort()).toEqual(
+      answered.map(({ answer }) => answer.decisionId).sort(),
+    );
   });
 
   test("the consumer chunks inserts within D1's bound-parameter limit, and a redelivered batch changes nothing", async () => {

@@ -187,7 +187,7 @@ describe("POST /v1/outcome", () => {
     );
     expect(response.status).toBe(202);
     const cookie = response.headers.get("set-cookie")!.split(";")[0]!;
-    expect((await visitorOf(cookie))!.purchases).toBe(1);
+    expect((await visitorOf(cookie))!.memory.purchases).toBe(1);
 
     const next = await decide(h, contextBody(), { cookie });
     const context = JSON.parse(next.row.context);

@@ -24,7 +24,7 @@ describe("the simulated clock", () => {
     const context = JSON.parse(second.row.context) as { visits: number; daysSinceLastVisit: number | null };
     expect(context.visits).toBe(2);
     expect(context.daysSinceLastVisit).toBeCloseTo(3, 6);
-    expect((await visitorOf(second.cookie))?.lastSeen).toBe(START + 3 * DAY);
+    expect((await visitorOf(second.cookie))?.memory.lastSeen).toBe(START + 3 * DAY);
   });
 
   test("when allowed, decides the age of decision ids by it", async () => {
