@@ -75,33 +75,46 @@ export class LogShipper {
       await writeLogMessages(env.DB, messages);
       this.loss.writtenDirect += messages.length;
     } catch (dbError) {
-      this.loss.lost += messages.length;
-      for (const message of messages) {
-        console.error(`log row lost (queue and D1 both failed: ${errorText(dbError)}): ${JSON.stringify(message)}`);
-      }
+      for (const message of messages) this.lose(message, `queue and D1 both failed: ${errorText(dbError)}`);
     }
   }
 
   /**
    * The dead-letter queue's consumer: one more write of each row (inserts are idempotent, so a row
-   * that did get through earlier changes nothing). A row D1 still refuses is counted as lost and
-   * printed in full, and acknowledged: it is accounted for, and the Worker's logs hold it for replay.
+   * that did get through earlier changes nothing), decisions first. An outcome whose decision is still
+   * not in D1 is not written: stored, it would be an orphan that joins nothing. A row not written is
+   * counted as lost and printed in full, and acknowledged: it is accounted for, and the Worker's logs
+   * hold it for replay.
    */
   async replayDeadLetters(batch: MessageBatch<LogMessage>, env: Env): Promise<void> {
-    for (const message of batch.messages) {
+    const decisionsFirst = [...batch.messages].sort(
+      (a, b) => Number(a.body.type === "outcome") - Number(b.body.type === "outcome"),
+    );
+    for (const message of decisionsFirst) {
       this.loss.deadLettered++;
       try {
-        await writeLogMessages(env.DB, [message.body]);
-        this.loss.replayed++;
+        const body = message.body;
+        if (body.type === "outcome" && !(await decisionStored(env.DB, body.row.decisionId))) {
+          this.lose(message.body, `dead-lettered, its decision ${body.row.decisionId} is not in D1`);
+        } else {
+          await writeLogMessages(env.DB, [body]);
+          this.loss.replayed++;
+        }
       } catch (error) {
-        this.loss.lost++;
-        console.error(
-          `log row lost (dead-lettered, D1 still refuses: ${errorText(error)}): ${JSON.stringify(message.body)}`,
-        );
+        this.lose(message.body, `dead-lettered, D1 still refuses: ${errorText(error)}`);
       }
       message.ack();
     }
   }
+
+  private lose(message: LogMessage, why: string): void {
+    this.loss.lost++;
+    console.error(`log row lost (${why}): ${JSON.stringify(message)}`);
+  }
+}
+
+async function decisionStored(db: D1Database, id: string): Promise<boolean> {
+  return (await db.prepare("SELECT 1 FROM decisions WHERE id = ?").bind(id).first()) !== null;
 }
 
 export function errorText(error: unknown): string {

@@ -42,7 +42,7 @@ async function selectByDecisionIds<Row>(
 async function holdOrphanOutcomes(
   messages: readonly Message<LogMessage>[],
   db: D1Database,
-): Promise<Message<LogMessage>[]> {
+): Promise<{ ready: Message<LogMessage>[]; stored: ReadonlySet<string> }> {
   const inBatch = new Set(messages.flatMap((m) => (m.body.type === "decision" ? [m.body.row.id] : [])));
   const wanted = [
     ...new Set(
@@ -61,15 +61,19 @@ async function holdOrphanOutcomes(
   for (const message of messages) {
     const body = message.body;
     if (body.type === "outcome" && !inBatch.has(body.row.decisionId) && !stored.has(body.row.decisionId)) {
-      console.warn(
-        `outcome ${message.id} arrived before its decision ${body.row.decisionId}; held for ${retryDelaySeconds(message.attempts)} s`,
-      );
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      hold(message, body.row.decisionId);
     } else {
       ready.push(message);
     }
   }
-  return ready;
+  return { ready, stored };
+}
+
+function hold(message: Message<LogMessage>, decisionId: string): void {
+  console.warn(
+    `outcome ${message.id} is ahead of its decision ${decisionId}; held for ${retryDelaySeconds(message.attempts)} s`,
+  );
+  message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 }
 
 /**
@@ -120,9 +124,11 @@ async function capOutcomes(
  */
 export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env, loss: LogLoss): Promise<void> {
   let ready: readonly Message<LogMessage>[];
+  let storedDecisions: ReadonlySet<string> = new Set();
   try {
-    const held = await holdOrphanOutcomes(batch.messages, env.DB);
-    ready = await capOutcomes(held, env.DB, readConfig(env).maxOutcomesPerDecision, loss);
+    const checked = await holdOrphanOutcomes(batch.messages, env.DB);
+    storedDecisions = checked.stored;
+    ready = await capOutcomes(checked.ready, env.DB, readConfig(env).maxOutcomesPerDecision, loss);
   } catch (error) {
     // D1 cannot even be read: the writes below fail too, and every message is retried.
     ready = batch.messages;
@@ -140,9 +146,21 @@ export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env,
   } catch (error) {
     console.error(`writing ${ready.length} log messages to D1 failed, retrying them one by one: ${errorText(error)}`);
   }
-  for (const message of ready) {
+  // Decisions first; then an outcome only if its decision is now known to be in D1, else an outcome
+  // whose decision failed beside it would be stored as an orphan.
+  const written = new Set(storedDecisions);
+  const decisionsFirst = [...ready].sort(
+    (a, b) => Number(a.body.type === "outcome") - Number(b.body.type === "outcome"),
+  );
+  for (const message of decisionsFirst) {
+    const body = message.body;
+    if (body.type === "outcome" && !written.has(body.row.decisionId)) {
+      hold(message, body.row.decisionId);
+      continue;
+    }
     try {
-      await writeLogMessages(env.DB, [message.body]);
+      await writeLogMessages(env.DB, [body]);
+      if (body.type === "decision") written.add(body.row.id);
       message.ack();
     } catch (error) {
       console.error(

@@ -9,7 +9,7 @@ import {
 import { env } from "cloudflare:workers";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
-import { sha256Hex } from "../../shared/hash.ts";
+import { crc32, sha256Hex } from "../../shared/hash.ts";
 import { encodePolicy, type Exploration, type Policy } from "../../shared/policy/index.ts";
 import type { DecisionRow, LogMessage } from "../../shared/schema.ts";
 import { decodeVisitorCookie, VISITOR_COOKIE, type Visitor } from "../../edge/visitor-cookie.ts";
@@ -176,6 +176,28 @@ export function qtablePolicy(
     },
     model: { algorithm: "qtable", stateCount, q },
   };
+}
+
+/** The encoded {@link qtablePolicy} with its body corrupted under the old checksum. */
+export function corruptedPolicyBytes(version: string, favoured: string): Uint8Array {
+  const bytes = encodePolicy(qtablePolicy(version, favoured));
+  bytes[bytes.length - 20]! ^= 0xff;
+  return bytes;
+}
+
+/**
+ * The encoded {@link qtablePolicy} with its one 1.0 (the favourite action of the first state) made
+ * `value` (NaN, ±Infinity), under a checksum recomputed to match: only the decoder can catch it.
+ */
+export function nonFinitePolicyBytes(version: string, favoured: string, value: number): Uint8Array {
+  const bytes = encodePolicy(qtablePolicy(version, favoured));
+  const floats = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let at = -1;
+  for (let i = 0; i + 4 <= bytes.length - 4 && at === -1; i += 4) if (floats.getFloat32(i, true) === 1) at = i;
+  if (at <= 0) throw new Error("no 1.0 found in the encoded table");
+  floats.setFloat32(at, value, true);
+  floats.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  return bytes;
 }
 
 /** Writes the version's bytes, then the pointer: the order the trainer publishes in. */

@@ -176,7 +176,7 @@ describe("decision logging", () => {
     expect(early.explicitAcks.sort()).toEqual(["m-1", "m-2"]);
     expect(await db.$count(outcomes, eq(outcomes.decisionId, "late-decision"))).toBe(0);
     expect(await db.$count(outcomes, eq(outcomes.decisionId, "on-time"))).toBe(1);
-    expect(warnings).toHaveBeenCalledWith(expect.stringContaining("arrived before its decision late-decision"));
+    expect(warnings).toHaveBeenCalledWith(expect.stringContaining("ahead of its decision late-decision"));
 
     // The decision lands; the retried outcome is then written.
     expect(await consume(h, [{ type: "decision", row: decisionRow("late-decision") }])).toMatchObject({ ackAll: true });
@@ -336,6 +336,20 @@ describe("the dead-letter queue", () => {
     expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["dl-0", "dl-1"], retryMessages: [] });
     expect(await db.$count(decisions, eq(decisions.id, "dead-1"))).toBe(1);
     expect(h.deps.logs.loss).toMatchObject({ deadLettered: 2, replayed: 2, lost: 0 });
+  });
+
+  test("an outcome whose decision never reached D1 is counted lost and printed, not stored as an orphan", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const h = harness();
+    const batch = deadLetters([{ type: "outcome", row: outcomeRow("never-stored", "orphan") }]);
+    const ctx = createExecutionContext();
+    await h.worker.queue(batch, h.env);
+    expect(await getQueueResult(batch, ctx)).toMatchObject({ explicitAcks: ["dl-0"], retryMessages: [] });
+    expect(await db.$count(outcomes, eq(outcomes.decisionId, "never-stored"))).toBe(0);
+    expect(h.deps.logs.loss).toMatchObject({ deadLettered: 1, replayed: 0, lost: 1 });
+    expect(errors).toHaveBeenCalledWith(
+      expect.stringMatching(/its decision never-stored is not in D1.*"eventKey":"orphan"/),
+    );
   });
 
   test("a row D1 still refuses is counted as lost, printed in full, acknowledged, and degrades /healthz", async () => {

@@ -4,15 +4,16 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import { controlPropensity, makeMeta } from "../shared/helpers.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
-import { crc32 } from "../../shared/hash.ts";
 import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY, policyVersionKey } from "../../shared/policy-store.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
 import {
   call,
   contextBody,
+  corruptedPolicyBytes,
   decide,
   harness,
+  nonFinitePolicyBytes,
   publish,
   publishBytes,
   qtablePolicy,
@@ -154,8 +155,7 @@ describe("policy loading", () => {
       const h = harness();
       await publish(env.POLICY, good);
       await served(h);
-      const bytes = encodePolicy(qtablePolicy("v-crc", "gift"));
-      bytes[bytes.length - 20]! ^= 0xff;
+      const bytes = corruptedPolicyBytes("v-crc", "gift");
       await publishBytes(env.POLICY, "v-crc", bytes);
       await expectKept(h, /checksum_mismatch/);
     });
@@ -168,14 +168,7 @@ describe("policy loading", () => {
         const h = harness();
         await publish(env.POLICY, good);
         await served(h);
-        const bytes = encodePolicy(qtablePolicy(version, "gift"));
-        const floats = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-        // The table's one 1.0 (the favourite action of the first state) becomes the bad value.
-        let at = -1;
-        for (let i = 0; i + 4 <= bytes.length - 4 && at === -1; i += 4) if (floats.getFloat32(i, true) === 1) at = i;
-        expect(at).toBeGreaterThan(0);
-        floats.setFloat32(at, value, true);
-        floats.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+        const bytes = nonFinitePolicyBytes(version, "gift", value);
         await publishBytes(env.POLICY, version, bytes);
         await expectKept(h, /non_finite/);
       }
