@@ -27,6 +27,8 @@ const WRANGLER_TOML = path.join(ROOT, "wrangler.toml");
 /** Run with this process's Node: the shell's `node` may be older than wrangler accepts. */
 const WRANGLER_JS = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 export const BENCH_SIGNING_KEY = "bench-signing-key-0123456789abcdef0123456789abcdef";
+/** Opens the admin view of /v1/policy, where the edge's errors and log counters are. */
+const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 
 let tempRoot: string | null = null;
 function tempDir(): string {
@@ -190,7 +192,7 @@ export async function startPlatform(options: {
 export function edgeBindings() {
   const w = fromWranglerToml();
   return {
-    bindings: { ...(w.bindings ?? {}), DECISION_SIGNING_KEY: BENCH_SIGNING_KEY },
+    bindings: { ...(w.bindings ?? {}), DECISION_SIGNING_KEY: BENCH_SIGNING_KEY, ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
     kvNamespaces: w.kvNamespaces,
     d1Databases: w.d1Databases,
   };
@@ -268,7 +270,7 @@ export interface EdgeStatus {
 
 export async function edgeStatus(platform: Platform, host?: string): Promise<EdgeStatus> {
   const response = await platform.mf.dispatchFetch(new URL("/v1/policy", host ? `http://${host}` : platform.url), {
-    headers: host ? { host } : {},
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, ...(host ? { host } : {}) },
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET /v1/policy answered ${response.status}: ${text.slice(0, 300)}`);

@@ -149,7 +149,7 @@ export const throughput: Measurement = {
             note:
               `one Miniflare (edge; bare Hono on /bare/*), closed loop, ${concurrency} keep-alive connections, ` +
               `${cycles} cycles × ${windowMs / 1000} s per target in rotating order, generator on the same ${os.cpus().length}-core machine; ` +
-              `decide ${round(d.rps)} req/s (p50 ${d.latencyP50Ms} ms) vs bare ${round(b.rps)} req/s (p50 ${b.latencyP50Ms} ms); ` +
+              `decide ${round(d.rps)} req/s (latency p50 ${d.latencyP50Ms} ms, p99 ${d.latencyP99Ms} ms) vs bare ${round(b.rps)} req/s (p50 ${b.latencyP50Ms} ms, p99 ${b.latencyP99Ms} ms); ` +
               `per-cycle ratio p25/median/p75 ${round(percentile(cycleRatios, 25))}/${round(percentile(cycleRatios, 50))}/${round(percentile(cycleRatios, 75))}` +
               (d.bad || b.bad ? `; non-200: decide ${d.bad ?? "none"}, bare ${b.bad ?? "none"}` : ""),
           },
