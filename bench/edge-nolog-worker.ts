@@ -8,6 +8,7 @@
 import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { LogShipper } from "../edge/logging/log-shipper.ts";
+import { ExperimentCache } from "../edge/experiment/experiment-cache.ts";
 import { PolicyCache } from "../edge/policy/policy-cache.ts";
 import { createWorker } from "../edge/worker.ts";
 
@@ -17,5 +18,6 @@ class DiscardingShipper extends LogShipper {
 
 export default createWorker({
   policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
   logs: new DiscardingShipper(),
 });

@@ -10,6 +10,7 @@
 import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { LogShipper } from "../edge/logging/log-shipper.ts";
+import { ExperimentCache } from "../edge/experiment/experiment-cache.ts";
 import { PolicyCache } from "../edge/policy/policy-cache.ts";
 import { createWorker } from "../edge/worker.ts";
 import bare from "./bare-worker.ts";
@@ -18,6 +19,7 @@ import type { RequestCpuReport } from "./worker-reports.ts";
 
 const edge = createWorker({
   policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
   logs: new LogShipper(),
 });
 const targets = {

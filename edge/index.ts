@@ -1,11 +1,13 @@
 import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { LogShipper } from "./logging/log-shipper.ts";
+import { ExperimentCache } from "./experiment/experiment-cache.ts";
 import { PolicyCache } from "./policy/policy-cache.ts";
 import { createWorker } from "./worker.ts";
 
 // Module scope is the isolate: the decoded policy and the log counters live as long as it does.
 export default createWorker({
   policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
   logs: new LogShipper(),
 });

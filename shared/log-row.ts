@@ -21,6 +21,8 @@ export interface LoggedDecision {
   action: string;
   propensity: number;
   explored: boolean;
+  /** The experiment and arm the visitor was in, or null outside any. */
+  experiment: { id: string; arm: string } | null;
 }
 
 export function toDecisionRow(d: LoggedDecision): DecisionRow {
@@ -38,6 +40,8 @@ export function toDecisionRow(d: LoggedDecision): DecisionRow {
     action: d.action,
     propensity: d.propensity,
     explored: d.explored,
+    experimentId: d.experiment?.id ?? null,
+    arm: d.experiment?.arm ?? null,
   };
 }
 

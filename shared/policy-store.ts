@@ -63,7 +63,8 @@ export function parsePointerHistory(text: string): PointerMove[] {
   return parseStored(POLICY_HISTORY_KEY, text, z.array(pointerMoveSchema));
 }
 
-function parseStored<T>(key: string, text: string, schema: z.ZodType<T>): T {
+/** A stored JSON value under `key`, checked against `schema`. Throws {@link PolicyStoreError} naming the key. */
+export function parseStored<T>(key: string, text: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -21,8 +21,15 @@ export const decisions = sqliteTable(
     action: text("action").notNull(),
     propensity: real("propensity").notNull(),
     explored: integer("explored", { mode: "boolean" }).notNull(),
+    /** The experiment the visitor was in, and its arm; both null outside any (and in older rows). */
+    experimentId: text("experiment_id"),
+    arm: text("arm"),
   },
-  (t) => [index("decisions_visitor_ts").on(t.visitorHash, t.ts), index("decisions_ts").on(t.ts)],
+  (t) => [
+    index("decisions_visitor_ts").on(t.visitorHash, t.ts),
+    index("decisions_ts").on(t.ts),
+    index("decisions_experiment").on(t.experimentId, t.arm),
+  ],
 );
 
 export const OUTCOME_KINDS = ["click", "conversion", "refund"] as const;

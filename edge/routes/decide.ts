@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { assignArm } from "../../shared/experiment.ts";
 import { toDecisionRow } from "../../shared/log-row.ts";
 import { exposureCounts, recordExposure, recordPageView, visitorState } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
@@ -25,18 +26,23 @@ export function decideHandler(deps: EdgeDeps) {
     const known = (await readVisitorCookie(c, key)) ?? (await newVisitor(key, now));
     const visitor = recordPageView(known.memory, now);
     const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
-    const [policy, decisionId] = await Promise.all([
+    const [policy, experiment, decisionId] = await Promise.all([
       deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
+      deps.experiments.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
       mintDecisionId(key, now, known.hash),
     ]);
+    const visitorHash = toHex(known.hash);
+    // In an experiment, the visitor's arm decides; otherwise the current policy.
+    const arm = experiment ? assignArm(experiment.experiment, visitorHash) : null;
+    const engine = experiment && arm ? experiment.engines.get(arm.name)! : policy.engine;
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
-    const decision = policy.engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);
+    const decision = engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);
     if (decision.fault !== null) deps.policies.recordFault(decision.fault);
     const row = toDecisionRow({
       id: decisionId,
       ts: now,
-      visitorHash: toHex(known.hash),
+      visitorHash,
       policyVersion: decision.policyVersion,
       featureSpecHash: deps.policies.spec.hash,
       context,
@@ -46,6 +52,7 @@ export function decideHandler(deps: EdgeDeps) {
       action: decision.promotion.id,
       propensity: decision.propensity,
       explored: decision.explored,
+      experiment: experiment && arm ? { id: experiment.experiment.id, arm: arm.name } : null,
     });
     deps.logs.ship(c.executionCtx, c.env, { type: "decision", row });
 

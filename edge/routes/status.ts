@@ -9,7 +9,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /**
  * GET /v1/policy: what this isolate serves. Anyone sees the version, the algorithm and where it came
  * from; with `Authorization: Bearer <ADMIN_TOKEN>` also the training summary, the offline estimates,
- * the KV details, why a newer policy was refused, and the log-loss counters.
+ * the KV details, why a newer policy was refused, the running experiment (or why one was refused),
+ * and the log-loss counters.
  */
 export function policyHandler(deps: EdgeDeps) {
   return async (c: Context<AppEnv>) => {
@@ -19,7 +20,10 @@ export function policyHandler(deps: EdgeDeps) {
     if (authorization !== undefined && !admin) {
       throw new ApiError(401, "invalid_admin_token", "Authorization must be Bearer <ADMIN_TOKEN>");
     }
-    const served = await deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs);
+    const [served, experiment] = await Promise.all([
+      deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
+      deps.experiments.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
+    ]);
     const meta = served.policy?.meta ?? null;
     c.header("Cache-Control", "no-store");
     const algorithm = served.policy?.model.algorithm ?? "control";
@@ -46,20 +50,23 @@ export function policyHandler(deps: EdgeDeps) {
       loadedAt: iso(served.loadedAt),
       checkedAt: iso(deps.policies.checkedAt),
       lastError: deps.policies.problem,
+      experiment: experiment?.experiment ?? null,
+      experimentError: deps.experiments.problem,
       logLoss: deps.logs.loss,
     });
   };
 }
 
 /**
- * GET /healthz: the isolate answers (200), and says whether it is degraded: a policy it refused or
- * could not decide with, or logged rows lost. Fallbacks that lost nothing (rows written directly
+ * GET /healthz: the isolate answers (200), and says whether it is degraded: a policy or experiment it
+ * refused, a policy it could not decide with, or logged rows lost. Fallbacks that lost nothing (rows written directly
  * when the queue failed) are counted but do not degrade it.
  */
 export function healthHandler(deps: EdgeDeps) {
   return (c: Context<AppEnv>) => {
     const problems = [
       ...(deps.policies.problem === null ? [] : [`policy: ${deps.policies.problem}`]),
+      ...(deps.experiments.problem === null ? [] : [`experiment: ${deps.experiments.problem}`]),
       ...(deps.logs.loss.lost > 0 ? [`logging: ${deps.logs.loss.lost} rows lost`] : []),
     ];
     c.header("Cache-Control", "no-store");

@@ -17,6 +17,7 @@ import { signingKey } from "../../edge/crypto.ts";
 import type { EdgeDeps } from "../../edge/deps.ts";
 import { LogShipper } from "../../edge/logging/log-shipper.ts";
 import { POLICY_POINTER_KEY, policyVersionKey, type PolicyPointer } from "../../shared/policy-store.ts";
+import { ExperimentCache } from "../../edge/experiment/experiment-cache.ts";
 import { PolicyCache } from "../../edge/policy/policy-cache.ts";
 import { createWorker } from "../../edge/worker.ts";
 
@@ -70,6 +71,7 @@ export function harness(overrides: Partial<Env> = {}, deps?: EdgeDeps): Harness 
   const sent: LogMessage[] = [];
   const workerDeps = deps ?? {
     policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+    experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
     logs: new LogShipper(),
   };
   return {

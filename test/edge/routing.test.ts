@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { ExperimentCache } from "../../edge/experiment/experiment-cache.ts";
 import { LogShipper } from "../../edge/logging/log-shipper.ts";
 import { PolicyCache, type PolicySnapshot } from "../../edge/policy/policy-cache.ts";
 import { call, contextBody, harness, postJson } from "./helpers.ts";
@@ -57,7 +58,11 @@ describe("routing and errors", () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const broken = harness(
       {},
-      { policies: new BrokenPolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC), logs: new LogShipper() },
+      {
+        policies: new BrokenPolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+        experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+        logs: new LogShipper(),
+      },
     );
     const response = await call(broken, postJson("/v1/decide", contextBody()));
     const text = await response.clone().text();

@@ -28,6 +28,7 @@ function decisionRow(id: string): DecisionRow {
     action: d.promotion.id,
     propensity: d.propensity,
     explored: d.explored,
+    experiment: null,
   });
 }
 
@@ -39,6 +40,32 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
     expect(back).toEqual(row);
     expect(typeof back!.explored).toBe("boolean");
     expect(JSON.parse(back!.context)).toEqual(BASE_CONTEXT);
+  });
+
+  test("a row written before the experiment columns existed reads back with no experiment", async () => {
+    const row = decisionRow(unique("d"));
+    const { experimentId: _, arm: __, ...old } = row;
+    const columns = ["id", "ts", "visitor_hash", "policy_version", "feature_spec_hash", "context", "features"];
+    await env.DB.prepare(
+      `INSERT INTO decisions (${columns.join(", ")}, state_key, eligible, action, propensity, explored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+      .bind(
+        old.id,
+        old.ts,
+        old.visitorHash,
+        old.policyVersion,
+        old.featureSpecHash,
+        old.context,
+        old.features,
+        old.stateKey,
+        old.eligible,
+        old.action,
+        old.propensity,
+        old.explored ? 1 : 0,
+      )
+      .run();
+    const [back] = await db().select().from(decisions).where(eq(decisions.id, row.id));
+    expect(back).toEqual({ ...row, experimentId: null, arm: null });
   });
 
   test("decision inserts are idempotent on id", async () => {

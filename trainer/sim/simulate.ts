@@ -254,6 +254,7 @@ function decisionRow(
     action: model.catalogue[choice.action]!.id,
     propensity: choice.propensity,
     explored: choice.explored,
+    experiment: null,
   });
 }
 

@@ -37,6 +37,7 @@ export function decisionRow(
     action: "pct10",
     propensity: 0.25,
     explored: false,
+    experiment: null,
   });
   return { ...row, ...overrides };
 }
