@@ -3,7 +3,7 @@ import { eligibleMask } from "../../shared/catalogue.ts";
 import { contextSchema } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC as spec, encodeFeatures, stateKey } from "../../shared/features.ts";
 import type { Policy } from "../../shared/policy/types.ts";
-import { rewardOf } from "../../trainer/data/reward.ts";
+import { rewardOf } from "../../shared/reward.ts";
 import { policyChooser, uniformChooser, type Chooser } from "../../trainer/sim/chooser.ts";
 import { logRowsOf } from "../../trainer/sim/write-exports.ts";
 import { DEFAULT_SIM_MODEL } from "../../trainer/sim/model.ts";

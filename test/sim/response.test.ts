@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { Context } from "../../shared/context.ts";
 import { NEW_VISITOR } from "../../shared/context.ts";
-import { rewardOf } from "../../trainer/data/reward.ts";
+import { rewardOf } from "../../shared/reward.ts";
 import type { LatentState } from "../../trainer/sim/latent.ts";
 import { DEFAULT_SIM_MODEL } from "../../trainer/sim/model.ts";
 import { streamRng } from "../../trainer/sim/random.ts";

@@ -6,7 +6,7 @@ import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import { buildDataset, type BuildDatasetOptions } from "../../trainer/data/build-dataset.ts";
 import type { Dataset, Step } from "../../trainer/data/dataset.ts";
 import { DEFAULT_ENCODER } from "../../trainer/data/encoders.ts";
-import { DEFAULT_REWARD_SPEC } from "../../trainer/data/reward.ts";
+import { DEFAULT_REWARD_SPEC } from "../../shared/reward.ts";
 import { CART_CONTEXT, DAY, HOUR, decisionRow, outcomeRow } from "./support/log-rows.ts";
 
 const NOW = Date.UTC(2026, 0, 31);

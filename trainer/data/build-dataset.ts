@@ -3,7 +3,7 @@ import { decisionColumns } from "../../shared/log-row.ts";
 import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
 import type { Dataset, LoggedState, SkipCounts, Step } from "./dataset.ts";
 import { DEFAULT_ENCODER, type Encoder, type Encoding } from "./encoders.ts";
-import { rewardOf, type AttributedOutcome, type RewardSpec } from "./reward.ts";
+import { rewardOf, type AttributedOutcome, type RewardSpec } from "../../shared/reward.ts";
 
 const DAY_MS = 86_400_000;
 

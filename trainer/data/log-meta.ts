@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DEFAULT_CATALOGUE, type Catalogue } from "../../shared/catalogue.ts";
 import { DEFAULT_ENCODER, type Encoder } from "./encoders.ts";
 import { obdCatalogue, obdEncoder, obdEncoderDescriptorSchema } from "../obd/encoder.ts";
-import { DEFAULT_REWARD_SPEC, type RewardSpec } from "./reward.ts";
+import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../../shared/reward.ts";
 
 /**
  * The optional first line of a JSONL log file: `{"type":"meta", ...}`. It says how the file's

@@ -8,7 +8,7 @@ import { writeJsonl } from "../runtime/jsonl.ts";
 import { LOG_META_VERSION, type LogMeta } from "../data/log-meta.ts";
 import { obdEncoder, type ObdEncoderDescriptor } from "./encoder.ts";
 import { startProgress, type ProgressSink } from "../runtime/progress.ts";
-import type { RewardSpec } from "../data/reward.ts";
+import type { RewardSpec } from "../../shared/reward.ts";
 
 /**
  * Converts the Open Bandit Dataset (ZOZOTOWN, Saito et al. 2020) into the JSONL log format, so that

@@ -1,6 +1,6 @@
 import { DEFAULT_CATALOGUE, type Catalogue } from "../../shared/catalogue.ts";
 import type { DeviceClass, PageType, ReferrerClass } from "../../shared/context.ts";
-import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../data/reward.ts";
+import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../../shared/reward.ts";
 
 /**
  * Every parameter of the simulated shop, as plain data. The functions elsewhere in trainer/sim read

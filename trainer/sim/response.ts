@@ -1,6 +1,6 @@
 import { promotionCost } from "../../shared/catalogue.ts";
 import type { Context } from "../../shared/context.ts";
-import { rewardOf, type AttributedOutcome } from "../data/reward.ts";
+import { rewardOf, type AttributedOutcome } from "../../shared/reward.ts";
 import type { Rng } from "../../shared/rng.ts";
 import { ORDER, type LatentState, type OrderOutcome } from "./latent.ts";
 import type { SimModel } from "./model.ts";

@@ -14,7 +14,7 @@ import {
   visitorState,
 } from "../../shared/visitor.ts";
 import type { Choice } from "../../shared/policy/explore.ts";
-import type { AttributedOutcome } from "../data/reward.ts";
+import type { AttributedOutcome } from "../../shared/reward.ts";
 import { engineChooser, type Chooser } from "./chooser.ts";
 import { arrivalState, ORDER, type LatentState } from "./latent.ts";
 import { DEFAULT_SIM_MODEL, validateModel, type SimModel } from "./model.ts";

@@ -1,6 +1,6 @@
 import type { Context } from "../../shared/context.ts";
-import type { AttributedOutcome } from "../data/reward.ts";
-import { rewardOf } from "../data/reward.ts";
+import type { AttributedOutcome } from "../../shared/reward.ts";
+import { rewardOf } from "../../shared/reward.ts";
 import type { Rng } from "../../shared/rng.ts";
 import { afterVisitBreak, nextLatentState, returnProbability, type LatentState } from "./latent.ts";
 import type { SimModel } from "./model.ts";

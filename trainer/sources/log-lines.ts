@@ -22,6 +22,9 @@ const decisionRowSchema = z.object({
   action: z.string(),
   propensity: z.number(),
   explored: z.boolean(),
+  // Absent from exports made before experiments existed: read as "in no experiment".
+  experimentId: z.string().nullable().default(null),
+  arm: z.string().nullable().default(null),
 }) satisfies z.ZodType<DecisionRow>;
 
 const outcomeRowSchema = z.object({

@@ -70,7 +70,10 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
     requests,
     failNext: (...next) => failures.push(...next),
     insertDecisions(rows) {
-      const insert = db.prepare("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      const insert = db.prepare(
+        `INSERT INTO decisions (id, ts, visitor_hash, policy_version, feature_spec_hash, context, features, state_key, eligible, action, propensity, explored, experiment_id, arm)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       for (const r of rows) {
         insert.run(
           r.id,
@@ -85,6 +88,8 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
           r.action,
           r.propensity,
           r.explored ? 1 : 0,
+          r.experimentId ?? null,
+          r.arm ?? null,
         );
       }
     },

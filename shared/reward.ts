@@ -1,5 +1,5 @@
-import { promotionCost, type Catalogue } from "../../shared/catalogue.ts";
-import type { OutcomeKind } from "../../shared/schema.ts";
+import { promotionCost, type Catalogue } from "./catalogue.ts";
+import type { OutcomeKind } from "./schema.ts";
 
 /**
  * How outcomes become one number per decision. Margin, not revenue: a discount that wins an order
