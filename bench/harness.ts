@@ -15,8 +15,8 @@ import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOp
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { applyMigrations } from "../shared/d1-migrations.ts";
 import { readMigrations } from "../scripts/migrations.ts";
-import { PolicyRegistry } from "../trainer/publish/registry.ts";
-import type { PolicyKv } from "../trainer/publish/policy-kv.ts";
+import { PolicyRegistry } from "../shared/policy-registry.ts";
+import type { PolicyKv } from "../shared/policy-kv.ts";
 
 const run = promisify(execFile);
 

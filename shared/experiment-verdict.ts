@@ -84,6 +84,11 @@ export interface MonitorRule {
   autoPromote: boolean;
 }
 
+/** The rule an experiment runs under: its own overrides over the defaults. */
+export function monitorRuleOf(experiment: Experiment): MonitorRule {
+  return { ...DEFAULT_MONITOR_RULE, ...experiment.monitor };
+}
+
 export const DEFAULT_MONITOR_RULE: MonitorRule = {
   alpha: 0.05,
   tauInSds: 0.05,

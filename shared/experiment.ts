@@ -31,10 +31,23 @@ export const armSchema = z.object({
 });
 export type Arm = z.infer<typeof armSchema>;
 
+/** The monitor's rule for this experiment: what is given overrides DEFAULT_MONITOR_RULE. */
+export const monitorRuleSchema = z
+  .object({
+    alpha: z.number().gt(0).lt(0.5),
+    tauInSds: z.number().positive().max(10),
+    minVisitorsPerArm: z.number().int().min(10),
+    maxPromotionCostIncrease: z.number().min(0),
+    maxConversionRateDrop: z.number().min(0).max(1),
+    autoPromote: z.boolean(),
+  })
+  .partial();
+
 export const experimentSchema = z.object({
   id: name(64),
   /** ISO 8601. Decisions before it are not the experiment's. */
   startedAt: z.iso.datetime(),
+  monitor: monitorRuleSchema.optional(),
   arms: z
     .array(armSchema)
     .min(2)

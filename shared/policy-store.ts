@@ -28,7 +28,8 @@ export type PolicyPointer = z.infer<typeof policyPointerSchema>;
 
 export const pointerMoveSchema = policyPointerSchema.extend({
   at: z.string(),
-  reason: z.enum(["publish", "rollback"]),
+  /** promote: an experiment's winning arm moved to 100% (by the operator or the monitor). */
+  reason: z.enum(["publish", "rollback", "promote"]),
 });
 export type PointerMove = z.infer<typeof pointerMoveSchema>;
 

@@ -1,8 +1,19 @@
 import type { Context } from "hono";
+import { ExperimentRegistry } from "../../shared/experiment-registry.ts";
 import { readConfig } from "../config.ts";
 import type { AppEnv, EdgeDeps } from "../deps.ts";
 import { ApiError } from "../http/api-error.ts";
 import { bearerMatches } from "../http/bearer.ts";
+
+/** The monitor's latest look, and how the last experiment ended: an admin reads why it acted. */
+async function experimentHistory(kv: KVNamespace) {
+  const registry = new ExperimentRegistry(kv);
+  const [monitorLook, lastExperiment] = await Promise.all([
+    registry.look().catch((error: unknown) => ({ unreadable: String(error) })),
+    registry.last().catch((error: unknown) => ({ unreadable: String(error) })),
+  ]);
+  return { monitorLook, lastExperiment };
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -52,6 +63,7 @@ export function policyHandler(deps: EdgeDeps) {
       lastError: deps.policies.problem,
       experiment: experiment?.experiment ?? null,
       experimentError: deps.experiments.problem,
+      ...(await experimentHistory(c.env.POLICY)),
       logLoss: deps.logs.loss,
     });
   };

@@ -4,7 +4,7 @@ import type { Policy } from "../../shared/policy/types.ts";
 import { openPolicyKv, parseKvTarget, type KvTarget } from "../publish/open-kv.ts";
 import type { SourceSpec } from "../sources/index.ts";
 import { policyVersionKey } from "../../shared/policy-store.ts";
-import { PolicyRegistry } from "../publish/registry.ts";
+import { PolicyRegistry } from "../../shared/policy-registry.ts";
 import { UsageError } from "./command.ts";
 
 export const AGAINST_USAGE = `  --against A     the current policy the candidate must beat: local | remote (the KV's current

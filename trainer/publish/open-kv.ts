@@ -1,5 +1,5 @@
 import { openLocalBindings } from "../runtime/local-bindings.ts";
-import type { PolicyKv } from "./policy-kv.ts";
+import type { PolicyKv } from "../../shared/policy-kv.ts";
 import { remotePolicyKv, remoteKvConfigFromEnv, type RemoteKvConfig } from "./remote-kv.ts";
 
 export const KV_TARGETS = ["local", "remote"] as const;

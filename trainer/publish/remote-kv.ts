@@ -5,7 +5,7 @@ import {
   requireEnv,
   type CloudflareFetchOptions,
 } from "../runtime/cloudflare-api.ts";
-import type { PolicyKv, PolicyListing } from "./policy-kv.ts";
+import type { PolicyKv, PolicyListing } from "../../shared/policy-kv.ts";
 
 export interface RemoteKvConfig {
   accountId: string;
@@ -60,6 +60,9 @@ export function remotePolicyKv(config: RemoteKvConfig, options: CloudflareFetchO
       form.set("value", new Blob([value]));
       form.set("metadata", JSON.stringify(putOptions?.metadata ?? {}));
       await cloudflareFetch(valueUrl(key), config.apiToken, { method: "PUT", body: form }, { ...options, permission });
+    },
+    async delete(key: string) {
+      await cloudflareFetch(valueUrl(key), config.apiToken, { method: "DELETE" }, { ...options, permission });
     },
     async list({ prefix, cursor }) {
       const query = new URLSearchParams({ prefix, limit: "1000", ...(cursor ? { cursor } : {}) });

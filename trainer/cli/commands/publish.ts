@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { decodePolicy } from "../../../shared/policy/format.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { openPolicyKv } from "../../publish/open-kv.ts";
-import { PolicyRegistry } from "../../publish/registry.ts";
+import { PolicyRegistry } from "../../../shared/policy-registry.ts";
 import { defineCommand, UsageError } from "../command.ts";
 import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
 

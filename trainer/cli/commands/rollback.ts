@@ -1,5 +1,5 @@
 import { openPolicyKv } from "../../publish/open-kv.ts";
-import { PolicyRegistry } from "../../publish/registry.ts";
+import { PolicyRegistry } from "../../../shared/policy-registry.ts";
 import { defineCommand, stringOption } from "../command.ts";
 import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
 

@@ -6,6 +6,7 @@ export interface PolicyKv {
   get(key: string, type: "arrayBuffer"): Promise<ArrayBuffer | null>;
   get(key: string, type: "text"): Promise<string | null>;
   put(key: string, value: ArrayBuffer | string, options?: { metadata?: PolicyListing }): Promise<void>;
+  delete(key: string): Promise<void>;
   list(options: { prefix: string; cursor?: string }): Promise<{
     keys: { name: string; metadata?: unknown }[];
     list_complete: boolean;

@@ -1,5 +1,5 @@
-import { decodePolicy } from "../../shared/policy/format.ts";
-import { sha256Hex } from "../../shared/hash.ts";
+import { decodePolicy } from "./policy/format.ts";
+import { sha256Hex } from "./hash.ts";
 import {
   isPolicyVersionKey,
   parsePointerHistory,
@@ -11,8 +11,8 @@ import {
   versionNameProblem,
   type PointerMove,
   type PolicyPointer,
-} from "../../shared/policy-store.ts";
-import type { Policy } from "../../shared/policy/types.ts";
+} from "./policy-store.ts";
+import type { Policy } from "./policy/types.ts";
 import type { PolicyKv, PolicyListing } from "./policy-kv.ts";
 
 export class RegistryError extends Error {
@@ -37,6 +37,13 @@ export class PolicyRegistry {
   }
 
   async publish(bytes: Uint8Array, now = new Date()): Promise<PolicyListing> {
+    const listing = await this.store(bytes);
+    await this.movePointer({ version: listing.version, sha256: listing.sha256 }, "publish", now);
+    return listing;
+  }
+
+  /** Stores a version without serving it: what a canary or shadow arm then names. */
+  async store(bytes: Uint8Array): Promise<PolicyListing> {
     const policy = decodePolicy(bytes);
     const listing = listingOf(policy, bytes, await sha256Hex(bytes));
     const problem = versionNameProblem(listing.version);
@@ -46,14 +53,13 @@ export class PolicyRegistry {
       throw new RegistryError(`version ${listing.version} already exists with other content; versions are immutable`);
     }
     await this.#kv.put(policyVersionKey(listing.version), toArrayBuffer(bytes), { metadata: listing });
-    await this.#movePointer({ version: listing.version, sha256: listing.sha256 }, "publish", now);
     return listing;
   }
 
   /** Moves the pointer to `to`, or to the version that was current before the present one. */
   async rollback(to?: string, now = new Date()): Promise<PolicyPointer> {
     const target = to === undefined ? await this.#previous() : await this.#pointerFor(to);
-    await this.#movePointer(target, "rollback", now);
+    await this.movePointer(target, "rollback", now);
     return target;
   }
 
@@ -96,7 +102,8 @@ export class PolicyRegistry {
     return { version, sha256: await sha256Hex(new Uint8Array(bytes)) };
   }
 
-  async #movePointer(pointer: PolicyPointer, reason: PointerMove["reason"], now: Date): Promise<void> {
+  /** Serves `pointer` from now on, and remembers the move in the history. */
+  async movePointer(pointer: PolicyPointer, reason: PointerMove["reason"], now: Date): Promise<void> {
     await this.#kv.put(POLICY_POINTER_KEY, JSON.stringify(pointer));
     const moves = await this.history();
     moves.push({ ...pointer, at: now.toISOString(), reason });
