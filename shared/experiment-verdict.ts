@@ -104,6 +104,11 @@ export interface Comparison {
   value: Estimate & Interval;
   promotionCost: Estimate & Interval;
   conversionRate: Estimate & Interval;
+  /**
+   * Return on promotion spend against the control: incremental margin per visitor over incremental
+   * promotion cost per visitor; null when the arm spends no more than the control.
+   */
+  roi: number | null;
   /** The mSPRT's p-value at this look for "no difference in value" (1/Λ; the monitor stops at the first crossing of α). */
   pValue: number;
 }
@@ -170,6 +175,7 @@ export function judgeExperiment(
         promotionCost: compare(cost.d, cost.tau, rule.alpha),
         conversionRate: compare(conversion.d, conversion.tau, rule.alpha),
         pValue: Math.min(1, 1 / mixtureLikelihoodRatio(value.d, value.tau)),
+        roi: cost.d.mean > 0 ? (figures.marginPerVisitor.mean - control.marginPerVisitor.mean) / cost.d.mean : null,
       };
     });
   const sampleRatio = sampleRatioCheck(

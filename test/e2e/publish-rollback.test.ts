@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy } from "../../shared/policy/format.ts";
@@ -106,4 +106,35 @@ describe("publish and rollback against a running Worker", () => {
     expect(await promo("rollback", "--to", "e2e-second")).toBe(0);
     expect(await servedVersion(worker)).toBe("e2e-second");
   });
+
+  test("publish --canary starts an experiment the Worker serves by arm; the report reads it; stop ends it", async () => {
+    const canary = await policyFile(dir, "e2e-canary", "pct10", { against: "e2e-second", value: 0.5 });
+    expect(await promo("publish", canary, "--canary", "50%")).toBe(0);
+    // The pointer has not moved: the candidate serves only its arm.
+    expect(await servedVersion(worker)).toBe("e2e-second");
+
+    const shown = new Set<string>();
+    for (let i = 0; i < 80; i++) shown.add(await decidedPromotion(worker));
+    expect(shown).toEqual(new Set(["none", "pct10"]));
+
+    const html = join(dir, "report.html");
+    const printed = vi.spyOn(console, "log").mockImplementation(() => {});
+    let report: { report: { arms: Record<string, { visitors: number; decisions: number }> } } | null = null;
+    await vi.waitFor(
+      async () => {
+        printed.mockClear();
+        expect(await promo("report", "experiment", "--source", "local", "--html", html, "--json")).toBe(0);
+        report = JSON.parse(String(printed.mock.calls.at(-1)![0]));
+        const arms = Object.values(report!.report.arms);
+        expect(arms.reduce((n, a) => n + a.decisions, 0)).toBe(80);
+      },
+      { timeout: 30_000, interval: 1_000 },
+    );
+    printed.mockRestore();
+    expect(Object.keys(report!.report.arms)).toEqual(["current", "candidate"]);
+    expect(await readFile(html, "utf8")).toContain("Experiment canary-e2e-canary");
+
+    expect(await promo("experiment", "stop", "--reason", "the e2e test is done")).toBe(0);
+    await vi.waitFor(async () => expect(await decidedPromotion(worker)).toBe("none"), { timeout: 10_000 });
+  }, 120_000);
 });

@@ -119,3 +119,13 @@ export function durationOption(values: OptionValues, name: string, fallbackMs: n
   const unit = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[(match[2] ?? "ms") as "ms" | "s" | "m" | "h" | "d"];
   return Number(match[1]) * unit;
 }
+
+/** "10%" or "0.1" → 0.1: a share strictly between 0 and 1. */
+export function shareOption(values: OptionValues, name: string): number | undefined {
+  const raw = stringOption(values, name);
+  if (raw === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(raw);
+  const share = match ? Number(match[1]) / (match[2] ? 100 : 1) : Number.NaN;
+  if (!(share > 0 && share < 1)) throw new UsageError(`--${name} must be a share like 10% or 0.1, got "${raw}"`);
+  return share;
+}

@@ -1,5 +1,6 @@
 import type { Command } from "../command.ts";
 import { evaluateCommand } from "./evaluate.ts";
+import { experimentCommand, reportCommand } from "./experiment.ts";
 import { exportCommand } from "./export.ts";
 import { importCommand } from "./import.ts";
 import { policiesCommand } from "./policies.ts";
@@ -13,6 +14,8 @@ export const COMMANDS: readonly Command[] = [
   evaluateCommand,
   publishCommand,
   rollbackCommand,
+  experimentCommand,
+  reportCommand,
   policiesCommand,
   simulateCommand,
   importCommand,

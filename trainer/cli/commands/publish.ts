@@ -3,23 +3,40 @@ import { decodePolicy } from "../../../shared/policy/format.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { openPolicyKv } from "../../publish/open-kv.ts";
 import { PolicyRegistry } from "../../../shared/policy-registry.ts";
-import { defineCommand, UsageError } from "../command.ts";
+import { startCanary } from "../../experiment/canary.ts";
+import { defineCommand, shareOption, UsageError } from "../command.ts";
 import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
 
 export const publishCommand = defineCommand({
   name: "publish",
   summary: "write a policy to KV (the version, then the pointer), if it beats the current one",
-  usage: `usage: promo publish <policy.bin> [--target local|remote] [--force]
+  usage: `usage: promo publish <policy.bin> [--target local|remote] [--force] [--canary 10% [--auto-promote]]
 
 ${TARGET_USAGE}
-  --force         publish even when the offline estimate does not beat the current policy`,
-  options: { ...TARGET_OPTIONS, force: { type: "boolean", default: false } },
+  --force         publish even when the offline estimate does not beat the current policy
+  --canary S      store the version and start a canary on share S of visitors (against what serves
+                  today) instead of moving the pointer; the monitor rolls it back if it loses
+  --auto-promote  with --canary: let the monitor move a confident winner to 100%`,
+  options: {
+    ...TARGET_OPTIONS,
+    force: { type: "boolean", default: false },
+    canary: { type: "string" },
+    "auto-promote": { type: "boolean", default: false },
+  },
   parse({ values, positionals }) {
     const [file] = positionals;
     if (!file) throw new UsageError("give the policy file to publish");
-    return { file, target: parseTargetOption(values), force: values.force === true };
+    const canary = shareOption(values, "canary");
+    if (values["auto-promote"] === true && canary === undefined)
+      throw new UsageError("--auto-promote goes with --canary");
+    return {
+      file,
+      target: parseTargetOption(values),
+      force: values.force === true,
+      canary: canary === undefined ? null : { share: canary, autoPromote: values["auto-promote"] === true },
+    };
   },
-  async run({ file, target, force }, { log }) {
+  async run({ file, target, force, canary }, { log }) {
     const bytes = new Uint8Array(await readFile(file));
     const candidate = decodePolicy(bytes);
     const store = await openPolicyKv(target);
@@ -38,6 +55,19 @@ ${TARGET_USAGE}
             reason: gate.reason,
           },
           exitCode: 3,
+        };
+      }
+      if (canary !== null) {
+        const stored = await registry.store(bytes);
+        const experiment = await startCanary(store.kv, {
+          candidate: { version: stored.version, sha256: stored.sha256 },
+          share: canary.share,
+          autoPromote: canary.autoPromote,
+          now: new Date(),
+        });
+        return {
+          summary: `stored ${stored.version} in ${store.where} and started ${experiment.id}: ${experiment.arms.map((a) => `${a.name} ${(a.weight * 100).toFixed(0)}%`).join(", ")}; ${gate.reason}`,
+          json: { published: false, canary: experiment, ...stored, reason: gate.reason },
         };
       }
       const listing = await registry.publish(bytes);
