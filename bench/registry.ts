@@ -13,6 +13,7 @@ import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
 import { simQuality } from "./sim-quality.ts";
 import { simLearning } from "./sim-learning.ts";
+import { experiments } from "./experiments.ts";
 import type { Measurement } from "./types.ts";
 
 export const MEASUREMENTS: readonly Measurement[] = [
@@ -25,5 +26,6 @@ export const MEASUREMENTS: readonly Measurement[] = [
   trainerThroughput,
   obdBenchmark,
   simQuality,
+  experiments,
   simLearning,
 ];
