@@ -11,8 +11,11 @@
  *  3. then, each round: simulated shoppers through the Worker under what it serves; `promo train`
  *     (the default learner) on everything in D1; `promo publish`, which the gate lets through or
  *     refuses (never `--force`: a refused candidate leaves the Worker serving what it served);
- *  4. scores what was served in every round, and every candidate, on the simulator's ground truth,
- *     in one table; `--json` ends with one line `{"summary": {...}}`.
+ *  4. runs the last round's learned policy as a canary against the control (half the visitors each),
+ *     with more simulated shoppers, then lets the Worker's scheduled monitor judge it, and prints the
+ *     experiment's table (per arm, with intervals) and the monitor's decision;
+ *  5. scores what was served in every round, and every candidate, on the simulator's ground truth,
+ *     in one table; `--json` ends with one line `{"summary": {...}}` (the canary under `experiment`).
  *
  * Policies and reports land in reports/demo (`--out-dir`); everything it started is stopped.
  */
@@ -38,6 +41,12 @@ import {
   type DriveReport,
 } from "../trainer/sim/index.ts";
 import { simulateLogs } from "../trainer/sim/pipeline.ts";
+import { canaryExperiment } from "../trainer/experiment/canary.ts";
+import { formatExperimentReport } from "../trainer/experiment/format-report.ts";
+import { ExperimentRegistry, type EndedExperiment, type MonitorLook } from "../shared/experiment-registry.ts";
+import type { ExperimentReport } from "../shared/experiment-verdict.ts";
+import type { Experiment } from "../shared/experiment.ts";
+import { PolicyRegistry } from "../shared/policy-registry.ts";
 import { applyLocalMigrations, ROOT, wranglerEnv } from "./local-env.ts";
 import { startLocalWorker, type LocalWorker } from "./local-worker.ts";
 
@@ -64,7 +73,7 @@ const trafficSeed = (round: number) => 100 + round;
 const { catalogue, gamma } = DEFAULT_SIM_MODEL;
 const spec = DEFAULT_COMPILED_SPEC;
 const started = Date.now();
-const totalSteps = 3 + rounds;
+const totalSteps = 4 + rounds;
 let stepNumber = 0;
 
 function step(title: string): void {
@@ -171,6 +180,38 @@ interface ServedPolicy {
   source: "kv" | "fallback";
 }
 
+interface ExperimentAnswer {
+  experiment: Experiment;
+  report: ExperimentReport;
+}
+
+interface StatusAnswer {
+  monitorLook: MonitorLook | null;
+  lastEnded: EndedExperiment | null;
+}
+
+/**
+ * Stores `file`'s policy and starts a canary of it against the control on half the visitors,
+ * starting at the simulated clock's start (the Worker logs simulated times).
+ */
+async function startDemoCanary(persistTo: string, file: string): Promise<Experiment> {
+  const bindings = await openLocalBindings({ persistTo });
+  try {
+    const stored = await new PolicyRegistry(bindings.POLICY).store(new Uint8Array(await readFile(file)));
+    const experiment = canaryExperiment({
+      id: `demo-canary-${stored.version}`,
+      candidate: { version: stored.version, sha256: stored.sha256 },
+      current: null,
+      share: 0.5,
+      startedAt: new Date(DEFAULT_SIM_MODEL.startTime),
+    });
+    await new ExperimentRegistry(bindings.POLICY).start(experiment);
+    return experiment;
+  } finally {
+    await bindings.dispose();
+  }
+}
+
 interface RoundResult {
   round: number;
   served: string;
@@ -265,6 +306,27 @@ async function main(): Promise<void> {
       }
     }
 
+    const learned = results.at(-1)!;
+    step(`canary: ${learned.candidate} against the control, half the visitors each; then the Worker's monitor looks`);
+    const experiment = await startDemoCanary(persistTo, path.join(outDir, `round-${learned.round}.bin`));
+    const canaryTraffic = await driveTraffic(worker, trafficSeed(rounds + 1));
+    logged += canaryTraffic.decisions;
+    console.log(`  ${await waitForLogs(persistTo, logged)} decision rows in local D1`);
+    // The cron trigger's handler, as wrangler dev exposes it: the policy check and the monitor's look.
+    const scheduled = await fetch(`${worker.url}/cdn-cgi/handler/scheduled`);
+    if (!scheduled.ok) throw new Error(`the scheduled handler answered ${scheduled.status}: ${await scheduled.text()}`);
+    const local = ["--target", "local", "--persist-to", persistTo];
+    const status = await promo<StatusAnswer>(["experiment", "status", ...local]);
+    const { report } = await promo<ExperimentAnswer>(["experiment", "report", "--source", "local", ...local]);
+    console.log(formatExperimentReport(report).replace(/^/gm, "  "));
+    const look = status.monitorLook;
+    console.log(
+      `  the monitor: ${look ? `${look.action}: ${look.reason}` : "no look recorded"}` +
+        (status.lastEnded?.experiment.id === experiment.id
+          ? `; the experiment ended (${status.lastEnded.outcome}), the Worker serves ${(await served(worker)).version}`
+          : `; the experiment runs on`),
+    );
+
     step(`ground truth (${SEEDS.length} seeds × ${scoreVisitors} visitors, γ = ${gamma}, share of the oracle's value)`);
     console.log(roundTable(results, oracle));
     const finalTruth = truth(servedChooser);
@@ -291,6 +353,16 @@ async function main(): Promise<void> {
         final_ratio: finalTruth,
         forced: false,
         history_decisions: seeded,
+        experiment: {
+          id: experiment.id,
+          candidate: learned.candidate,
+          arms: report.arms,
+          comparisons: report.comparisons,
+          sample_ratio: report.sampleRatio,
+          verdict: report.verdict,
+          monitor: look,
+          ended: status.lastEnded?.experiment.id === experiment.id ? status.lastEnded : null,
+        },
       };
       console.log(JSON.stringify({ summary }));
     }

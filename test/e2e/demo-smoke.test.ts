@@ -12,6 +12,13 @@ interface DemoSummary {
   fallback_ratio: number;
   final_ratio: number;
   forced: boolean;
+  experiment: {
+    id: string;
+    candidate: string;
+    arms: Record<string, { visitors: number; decisions: number }>;
+    verdict: { action: string; reason: string };
+    monitor: { experimentId: string; action: string; reason: string } | null;
+  };
 }
 
 // The demo at a small scale: the same Worker, simulated history, rounds of traffic, training, gate and scoring.
@@ -39,6 +46,13 @@ test("npm run demo runs its rounds through the Worker and ends with a JSON summa
     expect(Number.isFinite(r.worker_value)).toBe(true);
     expect(r.ground_truth_ratio).toBeGreaterThan(0);
   }
+  // The last candidate ran as a canary against the control, and the Worker's monitor looked at it.
+  const { experiment } = summary;
+  expect(experiment.candidate).toBe(summary.rounds.at(-1)!.policy);
+  expect(Object.keys(experiment.arms)).toEqual(["control", "candidate"]);
+  expect(Object.values(experiment.arms).reduce((n, a) => n + a.visitors, 0)).toBe(40);
+  expect(experiment.monitor).toMatchObject({ experimentId: experiment.id, action: experiment.verdict.action });
+  expect(stdout).toMatch(/the monitor: \w+: /);
   // Nothing was published without the gate: with no publication, what is served at the end is the fallback.
   if (summary.rounds.every((r) => !r.published)) expect(summary.final_ratio).toBe(summary.fallback_ratio);
 }, 240_000);
