@@ -3,6 +3,7 @@ import { ConfigError } from "./config.ts";
 import { MissingSecretError } from "./crypto.ts";
 import type { AppEnv, EdgeDeps } from "./deps.ts";
 import { ApiError, type ErrorBody } from "./http/api-error.ts";
+import { adminHandler } from "./routes/admin.ts";
 import { decideHandler } from "./routes/decide.ts";
 import { offerVerifyHandler } from "./routes/offer.ts";
 import { outcomeHandler } from "./routes/outcome.ts";
@@ -35,6 +36,8 @@ export function createApp(deps: EdgeDeps): Hono<AppEnv> {
   app.all("/v1/offer/verify", methodNotAllowed("POST"));
   app.get("/v1/policy", policyHandler(deps));
   app.all("/v1/policy", methodNotAllowed("GET, HEAD"));
+  app.get("/admin", adminHandler(deps));
+  app.all("/admin", methodNotAllowed("GET, HEAD"));
   app.get("/healthz", healthHandler(deps));
   app.all("/healthz", methodNotAllowed("GET, HEAD"));
 

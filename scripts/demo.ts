@@ -118,13 +118,17 @@ async function driveTraffic(worker: LocalWorker, seed: number): Promise<DriveRep
   return report;
 }
 
-/** Waits until every decision the Worker answered is a row in D1 (the queue consumer is asynchronous). */
+/**
+ * Waits until every decision the Worker answered is a row in D1 (the queue consumer is asynchronous).
+ * Reading the local SQLite file from this process can make one of the consumer's writes fail with
+ * SQLITE_BUSY; the consumer then retries it 30 s later (the delays that carry rows through a D1
+ * outage), so the wait allows a few minutes and polls sparingly.
+ */
 async function waitForLogs(persistTo: string, expected: number): Promise<number> {
   const bindings = await openLocalBindings({ persistTo });
   try {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 240_000;
     for (;;) {
-      // The Worker's consumer writes the same file meanwhile: a busy database is read again next time.
       const row = await bindings.DB.prepare("SELECT count(*) AS n FROM decisions")
         .first<{ n: number }>()
         .catch((error: unknown) => {
@@ -133,8 +137,8 @@ async function waitForLogs(persistTo: string, expected: number): Promise<number>
         });
       const stored = row?.n ?? 0;
       if (stored >= expected) return stored;
-      if (Date.now() > deadline) throw new Error(`only ${stored} of ${expected} decisions reached D1 within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (Date.now() > deadline) throw new Error(`only ${stored} of ${expected} decisions reached D1 within 240 s`);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   } finally {
     await bindings.dispose();

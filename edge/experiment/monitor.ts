@@ -35,6 +35,16 @@ async function experimentRows(db: D1Database, experiment: Experiment): Promise<E
   return z.array(experimentRowSchema).parse(results);
 }
 
+/** The experiment's figures and verdict from D1, as the monitor (and the admin page) read them. */
+export async function experimentReport(
+  db: D1Database,
+  catalogue: Catalogue,
+  experiment: Experiment,
+): Promise<ExperimentReport> {
+  const totals = visitorTotalsByArm(await experimentRows(db, experiment), catalogue, DEFAULT_REWARD_SPEC);
+  return judgeExperiment(experiment, totals, monitorRuleOf(experiment));
+}
+
 /**
  * One look of the monitor (the Worker's cron trigger): the running experiment's figures from D1,
  * judged by the written rule (shared/experiment-verdict.ts), then acted on with no human step:
@@ -46,8 +56,7 @@ export async function monitorExperiment(env: Env, catalogue: Catalogue, now: Dat
   const registry = new ExperimentRegistry(env.POLICY);
   const experiment = await registry.current();
   if (experiment === null) return null;
-  const totals = visitorTotalsByArm(await experimentRows(env.DB, experiment), catalogue, DEFAULT_REWARD_SPEC);
-  const report = judgeExperiment(experiment, totals, monitorRuleOf(experiment));
+  const report = await experimentReport(env.DB, catalogue, experiment);
   const { verdict } = report;
   await registry.recordLook({
     experimentId: experiment.id,

@@ -9,6 +9,7 @@ const ROUTES = [
   "/v1/offer/verify",
   "/v1/policy",
   "/healthz",
+  "/admin",
   "/",
   "/v1",
   "/v1/decide/x",
