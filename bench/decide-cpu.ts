@@ -17,6 +17,7 @@ import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
 import { createDecisionEngine } from "../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { decodePolicy, encodePolicy } from "../shared/policy/format.ts";
+import { encodeShadow } from "../shared/shadow.ts";
 import { BENCH_EXPLORATION, decisionIds, randomDqnPolicy, variedDecisionInputs } from "./fixtures.ts";
 import { percentileSorted, round, sortedCopy } from "./stats.ts";
 import { withTarget, type Measurement, type Metric } from "./types.ts";
@@ -102,6 +103,28 @@ export const decideCpu: Measurement = {
       sink += decoded.meta.actions.length;
     }
     const decodeSorted = sortedCopy(decodeSamples);
+
+    // A shadow: what a second DQN of the same size adds to a decision when it runs beside it (its
+    // probabilities under the decision's mask, encoded for the log row).
+    const shadow = createDecisionEngine(
+      randomDqnPolicy(HIDDEN, "bench-shadow", 2),
+      DEFAULT_CATALOGUE,
+      DEFAULT_COMPILED_SPEC,
+    );
+    const shadowN = quick ? 20_000 : 100_000;
+    const shadowSamples = new Float64Array(shadowN);
+    for (let i = 0; i < warmup + shadowN; i++) {
+      const input = inputs[i & mask]!;
+      const decision = engine.decide(input.context, input.exposures, ids[i & mask]!);
+      const t0 = process.hrtime.bigint();
+      const logged = encodeShadow({
+        version: shadow.version,
+        probabilities: shadow.probabilities(input.context, decision.eligible),
+      });
+      if (i >= warmup) shadowSamples[i - warmup] = Number(process.hrtime.bigint() - t0);
+      sink += logged.length;
+    }
+    const shadowSorted = sortedCopy(shadowSamples);
     if (sink === -1) log("unreachable"); // keeps the results observable to V8
 
     const us = (ns: number) => round(ns / 1000);
@@ -132,6 +155,14 @@ export const decideCpu: Measurement = {
         bytes: bytes.length,
         p99_us: us(percentileSorted(decodeSorted, 99)),
         note: `decodePolicy of the ${bytes.length}-byte 64×64 DQN (CRC-32, spec and action checks, tensor copies), p50 of ${decodeN}`,
+      },
+      {
+        metric: "decide_shadow_extra_us",
+        value: us(percentileSorted(shadowSorted, 50)),
+        unit: "us",
+        n: shadowN,
+        p99_us: us(percentileSorted(shadowSorted, 99)),
+        note: `a shadow DQN ${extra.model} beside each decision: its probabilities under the decision's mask and their encoding for the log row, p50 of ${shadowN} (added to decide_cpu_p50_us when an experiment runs a shadow)`,
       },
     ];
     return metrics;

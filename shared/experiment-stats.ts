@@ -162,7 +162,9 @@ export function sampleRatioCheck(counts: readonly number[], weights: readonly nu
     if (expected > 0) chiSquare += (counts[i]! - expected) ** 2 / expected;
   }
   const degreesOfFreedom = counts.length - 1;
+  // One arm (a shadow run): there is no ratio to check.
+  if (degreesOfFreedom === 0) return { chiSquare: 0, degreesOfFreedom, mismatch: false };
   const critical = CHI_SQUARE_0_001[degreesOfFreedom - 1];
-  if (critical === undefined) throw new RangeError(`${counts.length} arms: between 2 and 8 are supported`);
+  if (critical === undefined) throw new RangeError(`${counts.length} arms: between 1 and 8 are supported`);
   return { chiSquare, degreesOfFreedom, mismatch: total > 0 && chiSquare > critical };
 }

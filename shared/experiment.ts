@@ -43,17 +43,28 @@ export const monitorRuleSchema = z
   })
   .partial();
 
-export const experimentSchema = z.object({
-  id: name(64),
-  /** ISO 8601. Decisions before it are not the experiment's. */
-  startedAt: z.iso.datetime(),
-  monitor: monitorRuleSchema.optional(),
-  arms: z
-    .array(armSchema)
-    .min(2)
-    .max(8)
-    .refine((arms) => new Set(arms.map((a) => a.name)).size === arms.length, "arm names must be unique"),
-});
+export const experimentSchema = z
+  .object({
+    id: name(64),
+    /** ISO 8601. Decisions before it are not the experiment's. */
+    startedAt: z.iso.datetime(),
+    monitor: monitorRuleSchema.optional(),
+    /**
+     * A stored policy version run in shadow: on every page view of the experiment it is asked what it
+     * would have done (its exact probabilities over the eligible promotions, logged beside the
+     * decision) and never decides. An experiment of one arm and a shadow is a shadow run alone.
+     */
+    shadow: policyPointerSchema.optional(),
+    arms: z
+      .array(armSchema)
+      .min(1)
+      .max(8)
+      .refine((arms) => new Set(arms.map((a) => a.name)).size === arms.length, "arm names must be unique"),
+  })
+  .refine((e) => e.arms.length >= 2 || e.shadow !== undefined, {
+    message: "an experiment needs two arms, or one arm and a shadow",
+    path: ["arms"],
+  });
 export type Experiment = z.infer<typeof experimentSchema>;
 
 /** The experiment's text as KV holds it, checked. Throws PolicyStoreError naming the key. */

@@ -1,4 +1,5 @@
 import type { DecisionRow } from "./schema.ts";
+import { encodeShadow, type ShadowProbabilities } from "./shadow.ts";
 
 /**
  * The decision log row's codec: every writer (the edge, the simulator, the OBD importer) builds its
@@ -23,6 +24,8 @@ export interface LoggedDecision {
   explored: boolean;
   /** The experiment and arm the visitor was in, or null outside any. */
   experiment: { id: string; arm: string } | null;
+  /** What the experiment's shadow policy would have done, or null without one. */
+  shadow: ShadowProbabilities | null;
 }
 
 export function toDecisionRow(d: LoggedDecision): DecisionRow {
@@ -42,6 +45,7 @@ export function toDecisionRow(d: LoggedDecision): DecisionRow {
     explored: d.explored,
     experimentId: d.experiment?.id ?? null,
     arm: d.experiment?.arm ?? null,
+    shadow: d.shadow === null ? null : encodeShadow(d.shadow),
   };
 }
 

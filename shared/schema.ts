@@ -24,6 +24,8 @@ export const decisions = sqliteTable(
     /** The experiment the visitor was in, and its arm; both null outside any (and in older rows). */
     experimentId: text("experiment_id"),
     arm: text("arm"),
+    /** A shadow policy's probabilities at this decision (shared/shadow.ts), or null. */
+    shadow: text("shadow"),
   },
   (t) => [
     index("decisions_visitor_ts").on(t.visitorHash, t.ts),

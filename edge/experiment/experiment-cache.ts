@@ -1,6 +1,6 @@
 import { DEFAULT_CONTROL, type Catalogue } from "../../shared/catalogue.ts";
 import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.ts";
-import { EXPERIMENT_KEY, parseExperiment, type Arm, type Experiment } from "../../shared/experiment.ts";
+import { EXPERIMENT_KEY, parseExperiment, type ArmServes, type Experiment } from "../../shared/experiment.ts";
 import type { CompiledFeatureSpec } from "../../shared/features.ts";
 import { describeLoadFailure, fetchPolicy } from "../policy/kv-policy.ts";
 
@@ -8,6 +8,8 @@ import { describeLoadFailure, fetchPolicy } from "../policy/kv-policy.ts";
 export interface RunningExperiment {
   experiment: Experiment;
   engines: ReadonlyMap<string, DecisionEngine>;
+  /** The shadow policy's engine: asked for its probabilities, never for a decision. */
+  shadow: DecisionEngine | null;
   /** The KV text it came from: an unchanged text is not parsed or loaded again. */
   text: string;
 }
@@ -60,8 +62,9 @@ export class ExperimentCache {
       }
       const experiment = parseExperiment(text);
       const engines = new Map<string, DecisionEngine>();
-      for (const arm of experiment.arms) engines.set(arm.name, await this.#engineFor(kv, arm));
-      this.#running = { experiment, engines, text };
+      for (const arm of experiment.arms) engines.set(arm.name, await this.#engineFor(kv, arm.serves));
+      const shadow = experiment.shadow ? await this.#engineFor(kv, { type: "policy", ...experiment.shadow }) : null;
+      this.#running = { experiment, engines, shadow, text };
       this.#problem = null;
     } catch (error) {
       const reason = error instanceof RangeError ? error.message : describeLoadFailure(error);
@@ -71,8 +74,7 @@ export class ExperimentCache {
     }
   }
 
-  async #engineFor(kv: KVNamespace, arm: Arm): Promise<DecisionEngine> {
-    const { serves } = arm;
+  async #engineFor(kv: KVNamespace, serves: ArmServes): Promise<DecisionEngine> {
     switch (serves.type) {
       case "control":
         return createDecisionEngine(null, this.#catalogue, this.#spec);

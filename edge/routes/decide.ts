@@ -53,6 +53,13 @@ export function decideHandler(deps: EdgeDeps) {
       propensity: decision.propensity,
       explored: decision.explored,
       experiment: experiment && arm ? { id: experiment.experiment.id, arm: arm.name } : null,
+      // The shadow is asked under the served decision's mask: the same eligible promotions.
+      shadow: experiment?.shadow
+        ? {
+            version: experiment.shadow.version,
+            probabilities: experiment.shadow.probabilities(context, decision.eligible),
+          }
+        : null,
     });
     deps.logs.ship(c.executionCtx, c.env, { type: "decision", row });
 

@@ -136,5 +136,25 @@ describe("publish and rollback against a running Worker", () => {
 
     expect(await promo("experiment", "stop", "--reason", "the e2e test is done")).toBe(0);
     await vi.waitFor(async () => expect(await decidedPromotion(worker)).toBe("none"), { timeout: 10_000 });
+
+    // The same version in shadow: never served, asked at every decision, estimated off-policy.
+    expect(await promo("experiment", "start", "--shadow", "e2e-canary")).toBe(0);
+    for (let i = 0; i < 30; i++) expect(await decidedPromotion(worker)).toBe("none");
+    const shadowOut = vi.spyOn(console, "log").mockImplementation(() => {});
+    await vi.waitFor(
+      async () => {
+        shadowOut.mockClear();
+        expect(await promo("report", "experiment", "--source", "local", "--json")).toBe(0);
+        const { shadow } = JSON.parse(String(shadowOut.mock.calls.at(-1)![0])) as {
+          shadow: { version: string; decisions: number; agreement: { top: number } } | null;
+        };
+        expect(shadow).toMatchObject({ version: "e2e-canary", decisions: 30 });
+        // It would have shown pct10 where none was served: it never ranks the served promotion first.
+        expect(shadow!.agreement.top).toBe(0);
+      },
+      { timeout: 30_000, interval: 1_000 },
+    );
+    shadowOut.mockRestore();
+    expect(await promo("experiment", "stop")).toBe(0);
   }, 120_000);
 });

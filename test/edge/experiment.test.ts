@@ -3,6 +3,11 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { EXPERIMENT_KEY, type Experiment } from "../../shared/experiment.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { encodePolicy } from "../../shared/policy/index.ts";
+import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { contextSchema } from "../../shared/context.ts";
+import { createDecisionEngine } from "../../shared/decide.ts";
+import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { decodeShadow } from "../../shared/shadow.ts";
 import {
   call,
   contextBody,
@@ -177,3 +182,35 @@ test("a policy arm whose bytes do not match its sha256 is refused like a bad pub
     /policy:cand-x hashes to [0-9a-f]{64}, the pointer says f{64}/,
   );
 });
+
+test("a shadow policy's exact probabilities are logged beside every decision, under the served mask", async () => {
+  const h = harness();
+  const shadowPolicy = qtablePolicy("shadow-1", "pct10", { type: "softmax", temperature: 0.7, floor: 0.01 });
+  const bytes = encodePolicy(shadowPolicy);
+  await env.POLICY.put("policy:shadow-1", bytes);
+  await startExperiment({
+    id: "exp-shadow",
+    startedAt: "2026-11-01T00:00:00.000Z",
+    shadow: { version: "shadow-1", sha256: await sha256Hex(bytes) },
+    arms: [{ name: "control", serves: { type: "control" }, weight: 1 }],
+  });
+  const independent = createDecisionEngine(shadowPolicy, DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
+  const ids = DEFAULT_CATALOGUE.map((p) => p.id);
+  let cookie: string | undefined;
+  for (let i = 0; i < 12; i++) {
+    const decided = await decide(h, contextBody({ cartValue: 10 + 20 * i }), cookie ? { cookie } : {});
+    cookie = decided.cookie;
+    const { row } = decided;
+    expect(row).toMatchObject({ experimentId: "exp-shadow", arm: "control", policyVersion: "fallback" });
+    const shadow = decodeShadow(row.shadow!, ids.length)!;
+    expect(shadow.version).toBe("shadow-1");
+    const eligible = new Set(JSON.parse(row.eligible) as string[]);
+    const mask = Uint8Array.from(ids, (id) => (eligible.has(id) ? 1 : 0));
+    const context = contextSchema.parse(JSON.parse(row.context));
+    expect(shadow.probabilities).toEqual(independent.probabilities(context, mask));
+    expect(shadow.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    ids.forEach((id, a) => {
+      if (!eligible.has(id)) expect(shadow.probabilities[a]).toBe(0);
+    });
+  }
+}, 30_000);

@@ -44,6 +44,7 @@ function decisionRow(id: string): DecisionRow {
     explored: false,
     experimentId: null,
     arm: null,
+    shadow: null,
   };
 }
 
@@ -158,8 +159,8 @@ describe("decision logging", () => {
     expect(await consume(h, messages)).toMatchObject({ ackAll: true, retryMessages: [] });
     expect(Math.max(...statements.map((sql) => sql.split("?").length - 1))).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
     const parameterCounts = statements.filter((sql) => /^insert/i.test(sql)).map((sql) => sql.split("?").length - 1);
-    // 50 decisions at 14 columns → 7 per insert → 8 statements; 30 outcomes at 5 columns → 20 per insert → 2.
-    expect(parameterCounts).toEqual([98, 98, 98, 98, 98, 98, 98, 14, 100, 50]);
+    // 50 decisions at 15 columns → 6 per insert → 9 statements; 30 outcomes at 5 columns → 20 per insert → 2.
+    expect(parameterCounts).toEqual([90, 90, 90, 90, 90, 90, 90, 90, 30, 100, 50]);
 
     expect(await consume(h, messages)).toMatchObject({ ackAll: true });
     expect(await db.$count(decisions, inArray(decisions.id, ids))).toBe(50);

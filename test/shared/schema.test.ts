@@ -29,6 +29,7 @@ function decisionRow(id: string): DecisionRow {
     propensity: d.propensity,
     explored: d.explored,
     experiment: null,
+    shadow: null,
   });
 }
 
@@ -44,7 +45,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
 
   test("a row written before the experiment columns existed reads back with no experiment", async () => {
     const row = decisionRow(unique("d"));
-    const { experimentId: _, arm: __, ...old } = row;
+    const { experimentId: _, arm: __, shadow: ___, ...old } = row;
     const columns = ["id", "ts", "visitor_hash", "policy_version", "feature_spec_hash", "context", "features"];
     await env.DB.prepare(
       `INSERT INTO decisions (${columns.join(", ")}, state_key, eligible, action, propensity, explored) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -65,7 +66,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
       )
       .run();
     const [back] = await db().select().from(decisions).where(eq(decisions.id, row.id));
-    expect(back).toEqual({ ...row, experimentId: null, arm: null });
+    expect(back).toEqual({ ...row, experimentId: null, arm: null, shadow: null });
   });
 
   test("decision inserts are idempotent on id", async () => {

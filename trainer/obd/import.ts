@@ -189,6 +189,7 @@ export function impressionMessages(impression: ObdImpression, origin: ObdOrigin,
     // Every choice of the uniform-random policy is exploration; Thompson sampling's are not flagged.
     explored: origin.policy === "random",
     experiment: null,
+    shadow: null,
   });
   const messages: LogMessage[] = [{ type: "decision", row: decision }];
   if (impression.click)

@@ -255,6 +255,7 @@ function decisionRow(
     propensity: choice.propensity,
     explored: choice.explored,
     experiment: null,
+    shadow: null,
   });
 }
 

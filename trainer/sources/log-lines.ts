@@ -25,6 +25,7 @@ const decisionRowSchema = z.object({
   // Absent from exports made before experiments existed: read as "in no experiment".
   experimentId: z.string().nullable().default(null),
   arm: z.string().nullable().default(null),
+  shadow: z.string().nullable().default(null),
 }) satisfies z.ZodType<DecisionRow>;
 
 const outcomeRowSchema = z.object({

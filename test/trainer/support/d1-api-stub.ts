@@ -71,8 +71,8 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
     failNext: (...next) => failures.push(...next),
     insertDecisions(rows) {
       const insert = db.prepare(
-        `INSERT INTO decisions (id, ts, visitor_hash, policy_version, feature_spec_hash, context, features, state_key, eligible, action, propensity, explored, experiment_id, arm)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO decisions (id, ts, visitor_hash, policy_version, feature_spec_hash, context, features, state_key, eligible, action, propensity, explored, experiment_id, arm, shadow)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const r of rows) {
         insert.run(
@@ -90,6 +90,7 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
           r.explored ? 1 : 0,
           r.experimentId ?? null,
           r.arm ?? null,
+          r.shadow ?? null,
         );
       }
     },

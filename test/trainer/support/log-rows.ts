@@ -38,6 +38,7 @@ export function decisionRow(
     propensity: 0.25,
     explored: false,
     experiment: null,
+    shadow: null,
   });
   return { ...row, ...overrides };
 }

@@ -6,6 +6,7 @@ import { DEFAULT_REWARD_SPEC } from "../../../shared/reward.ts";
 import { startCanary } from "../../experiment/canary.ts";
 import { experimentReportHtml, formatExperimentReport } from "../../experiment/format-report.ts";
 import { experimentRows } from "../../experiment/rows.ts";
+import { shadowEstimate } from "../../experiment/shadow-estimate.ts";
 import { openPolicyKv, type KvTarget } from "../../publish/open-kv.ts";
 import { openLogSource, type SourceSpec } from "../../sources/index.ts";
 import { readAllLogs } from "../../sources/read-all.ts";
@@ -29,7 +30,8 @@ type ExperimentOptions =
   | {
       action: "start";
       target: KvTarget;
-      candidate: string;
+      candidate: string | undefined;
+      shadow: string | undefined;
       share: number;
       id: string | undefined;
       autoPromote: boolean;
@@ -68,10 +70,17 @@ export async function reportExperiment(
       visitorTotalsByArm(rows, DEFAULT_CATALOGUE, DEFAULT_REWARD_SPEC),
       monitorRuleOf(experiment),
     );
+    const shadow = shadowEstimate(experiment, decisions, outcomes, DEFAULT_CATALOGUE, DEFAULT_REWARD_SPEC);
     if (html !== undefined) await writeFile(html, experimentReportHtml(report, new Date()));
+    const shadowLine = shadow
+      ? `\nshadow ${shadow.version} on ${shadow.decisions} decisions of ${shadow.visitors} visitors: ` +
+        `${shadow.shadowPerDecision.mean.toFixed(4)} [${shadow.shadowPerDecision.lo.toFixed(4)}, ${shadow.shadowPerDecision.hi.toFixed(4)}] ` +
+        `per decision (SNIPS, ESS ${shadow.ess.toFixed(0)}) against ${shadow.servedPerDecision.toFixed(4)} served; ` +
+        `it gave the served promotion ${(shadow.agreement.probability * 100).toFixed(1)}% on average, and ranked it first ${(shadow.agreement.top * 100).toFixed(1)}% of the time`
+      : "";
     return {
-      summary: formatExperimentReport(report) + (html ? `\nHTML report: ${html}` : ""),
-      json: { experiment, report },
+      summary: formatExperimentReport(report) + shadowLine + (html ? `\nHTML report: ${html}` : ""),
+      json: { experiment, report, shadow },
     };
   } finally {
     await logs.close();
@@ -81,13 +90,15 @@ export async function reportExperiment(
 export const experimentCommand = defineCommand<ExperimentOptions>({
   name: "experiment",
   summary: "start, watch, stop or promote a live experiment (a canary of a policy version against today's)",
-  usage: `usage: promo experiment start --candidate <version> [--canary 10%] [--id <id>] [--auto-promote]
+  usage: `usage: promo experiment start [--candidate <version>] [--shadow <version>] [--canary 10%] [--id <id>] [--auto-promote]
        promo experiment status
        promo experiment stop [--reason <text>]
        promo experiment promote [--arm candidate]
        promo experiment report [--source ...] [--html report.html]
 
   --candidate V   a stored policy version (promo publish --canary stores and starts in one step)
+  --shadow V      a stored version asked at every decision and never served: its value on live
+                  traffic is estimated off-policy by report
   --canary S      the candidate's share of visitors; default 10%
   --id ID         the experiment's id; default canary-<version>
   --auto-promote  let the monitor move a confident winner to 100%
@@ -100,6 +111,7 @@ ${TARGET_USAGE}
     ...TARGET_OPTIONS,
     ...DATASET_OPTIONS,
     candidate: { type: "string" },
+    shadow: { type: "string" },
     canary: { type: "string" },
     id: { type: "string" },
     "auto-promote": { type: "boolean", default: false },
@@ -114,11 +126,15 @@ ${TARGET_USAGE}
     switch (action as Action) {
       case "start": {
         const candidate = stringOption(values, "candidate");
-        if (candidate === undefined) throw new UsageError("--candidate <version> is required");
+        const shadow = stringOption(values, "shadow");
+        if (candidate === undefined && shadow === undefined) {
+          throw new UsageError("give --candidate <version> (a canary), --shadow <version>, or both");
+        }
         return {
           action: "start",
           target,
           candidate,
+          shadow,
           share: shareOption(values, "canary") ?? 0.1,
           id: stringOption(values, "id"),
           autoPromote: values["auto-promote"] === true,
@@ -142,17 +158,25 @@ ${TARGET_USAGE}
       const now = new Date();
       switch (options.action) {
         case "start": {
-          const listing = (await new PolicyRegistry(store.kv).list()).find((l) => l.version === options.candidate);
-          if (!listing) throw new UsageError(`no policy version ${options.candidate} in ${store.where}`);
+          const listings = await new PolicyRegistry(store.kv).list();
+          const pointer = (version: string | undefined) => {
+            if (version === undefined) return null;
+            const listing = listings.find((l) => l.version === version);
+            if (!listing) throw new UsageError(`no policy version ${version} in ${store.where}`);
+            return { version: listing.version, sha256: listing.sha256 };
+          };
           const experiment = await startCanary(store.kv, {
-            candidate: { version: listing.version, sha256: listing.sha256 },
+            candidate: pointer(options.candidate),
+            shadow: pointer(options.shadow),
             share: options.share,
             ...(options.id ? { id: options.id } : {}),
             autoPromote: options.autoPromote,
             now,
           });
           return {
-            summary: `started ${experiment.id} in ${store.where}: ${experiment.arms.map((a) => `${a.name} ${(a.weight * 100).toFixed(0)}%`).join(", ")}`,
+            summary:
+              `started ${experiment.id} in ${store.where}: ${experiment.arms.map((a) => `${a.name} ${(a.weight * 100).toFixed(0)}%`).join(", ")}` +
+              (experiment.shadow ? `; ${experiment.shadow.version} in shadow` : ""),
             json: { started: experiment },
           };
         }
