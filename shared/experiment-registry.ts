@@ -14,7 +14,8 @@ export const endedExperimentSchema = z.object({
   experiment: experimentSchema,
   endedAt: z.iso.datetime(),
   outcome: z.enum(["rolled_back", "promoted", "stopped"]),
-  by: z.enum(["monitor", "operator"]),
+  /** monitor: the Worker's cron; loop: `promo loop`; operator: a person, through the CLI. */
+  by: z.enum(["monitor", "loop", "operator"]),
   reason: z.string(),
 });
 export type EndedExperiment = z.infer<typeof endedExperimentSchema>;

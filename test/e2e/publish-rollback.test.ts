@@ -7,6 +7,7 @@ import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy } from "../../shared/policy/format.ts";
 import type { IntervalEstimate } from "../../shared/policy/types.ts";
 import { main } from "../../trainer/cli/main.ts";
+import { driveWorker } from "../../trainer/sim/drive.ts";
 import { startLocalWorker, type LocalWorker } from "../../scripts/local-worker.ts";
 
 const ACTIONS: string[] = DEFAULT_CATALOGUE.map((p) => p.id);
@@ -157,4 +158,37 @@ describe("publish and rollback against a running Worker", () => {
     shadowOut.mockRestore();
     expect(await promo("experiment", "stop")).toBe(0);
   }, 120_000);
+
+  test("a canary the simulator makes worse is rolled back by the Worker's scheduled monitor, with no human step", async () => {
+    // Always 20% off, for simulated shoppers: it buys few extra orders and gives a fifth of each away.
+    const worse = await policyFile(dir, "e2e-pct20", "pct20", { against: "e2e-second", value: 0 });
+    expect(await promo("publish", worse, "--canary", "50%", "--force")).toBe(0);
+    const drive = await driveWorker({ target: worker.url, seed: 31, visitors: 800, concurrency: 8 });
+    expect(drive.failures.decide + drive.failures.outcome).toBe(0);
+    expect(Object.keys(drive.policyVersions).sort()).toEqual(["e2e-pct20", "e2e-second"]);
+
+    const printed = vi.spyOn(console, "log").mockImplementation(() => {});
+    const status = async () => {
+      printed.mockClear();
+      expect(await promo("experiment", "status", "--json")).toBe(0);
+      return JSON.parse(String(printed.mock.calls.at(-1)![0])) as {
+        running: { id: string } | null;
+        lastEnded: { outcome: string; by: string; reason: string } | null;
+      };
+    };
+    // The queue writes the rows a moment later; the monitor looks (cron, as wrangler dev exposes it) until it acts.
+    await vi.waitFor(
+      async () => {
+        const scheduled = await fetch(`${worker.url}/cdn-cgi/handler/scheduled`);
+        expect(scheduled.status).toBe(200);
+        expect((await status()).running).toBeNull();
+      },
+      { timeout: 60_000, interval: 2_000 },
+    );
+    const { lastEnded } = await status();
+    printed.mockRestore();
+    expect(lastEnded).toMatchObject({ outcome: "rolled_back", by: "monitor" });
+    expect(lastEnded!.reason).toMatch(/candidate (breaks the promotion-cost guardrail|loses value per visitor)/);
+    expect(await servedVersion(worker)).toBe("e2e-second");
+  }, 180_000);
 });

@@ -3,6 +3,7 @@ import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand, reportCommand } from "./experiment.ts";
 import { exportCommand } from "./export.ts";
 import { importCommand } from "./import.ts";
+import { loopCommand } from "./loop.ts";
 import { policiesCommand } from "./policies.ts";
 import { publishCommand } from "./publish.ts";
 import { rollbackCommand } from "./rollback.ts";
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   rollbackCommand,
   experimentCommand,
   reportCommand,
+  loopCommand,
   policiesCommand,
   simulateCommand,
   importCommand,
