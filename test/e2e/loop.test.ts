@@ -15,28 +15,11 @@ import { main } from "../../trainer/cli/main.ts";
 import { openLocalBindings } from "../../trainer/runtime/local-bindings.ts";
 import { controlChooser, fixedChooser } from "../../trainer/sim/chooser.ts";
 import { DEFAULT_SIM_MODEL } from "../../trainer/sim/model.ts";
+import { favouringPolicy } from "../trainer/support/policies.ts";
 import { simulateTraffic } from "../../trainer/sim/simulate.ts";
 import { applyLocalMigrations } from "../../scripts/local-env.ts";
 
-const ACTIONS: string[] = DEFAULT_CATALOGUE.map((p) => p.id);
 let dir: string;
-
-/** A Q-table that always shows `favourite`. */
-function alwaysPolicy(version: string, favourite: string): Uint8Array {
-  const q = new Float32Array(DEFAULT_COMPILED_SPEC.stateCount * ACTIONS.length);
-  for (let s = 0; s < DEFAULT_COMPILED_SPEC.stateCount; s++) q[s * ACTIONS.length + ACTIONS.indexOf(favourite)] = 1;
-  return encodePolicy({
-    meta: {
-      version,
-      featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
-      actions: ACTIONS,
-      exploration: { type: "epsilon", epsilon: 0, floor: 0 },
-      createdAt: "2026-11-01T00:00:00.000Z",
-      training: null,
-    },
-    model: { algorithm: "qtable", stateCount: DEFAULT_COMPILED_SPEC.stateCount, q },
-  });
-}
 
 /** Simulated shoppers of a running canary: the control's on one arm, always-pct20's on the other. */
 beforeAll(async () => {
@@ -44,7 +27,9 @@ beforeAll(async () => {
   await applyLocalMigrations(dir);
   const bindings = await openLocalBindings({ persistTo: dir });
   try {
-    const stored = await new PolicyRegistry(bindings.POLICY).store(alwaysPolicy("loop-pct20", "pct20"));
+    const stored = await new PolicyRegistry(bindings.POLICY).store(
+      encodePolicy(favouringPolicy("loop-pct20", "pct20")),
+    );
     const experiment = canaryExperiment({
       id: "loop-canary",
       candidate: { version: stored.version, sha256: stored.sha256 },

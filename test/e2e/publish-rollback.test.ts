@@ -2,20 +2,15 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
-import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy } from "../../shared/policy/format.ts";
 import type { IntervalEstimate } from "../../shared/policy/types.ts";
 import { main } from "../../trainer/cli/main.ts";
+import { favouringPolicy } from "../trainer/support/policies.ts";
 import { driveWorker } from "../../trainer/sim/drive.ts";
 import { startLocalWorker, type LocalWorker } from "../../scripts/local-worker.ts";
 
-const ACTIONS: string[] = DEFAULT_CATALOGUE.map((p) => p.id);
-
 /** A Q-table that always shows `favourite`, with the paired improvement a training run would record against `against`. */
 function policyFile(dir: string, version: string, favourite: string, improvement: { against: string; value: number }) {
-  const q = new Float32Array(DEFAULT_COMPILED_SPEC.stateCount * ACTIONS.length);
-  for (let s = 0; s < DEFAULT_COMPILED_SPEC.stateCount; s++) q[s * ACTIONS.length + ACTIONS.indexOf(favourite)] = 1;
   const estimate = (v: number): IntervalEstimate => ({
     estimator: "pdwis",
     value: v,
@@ -23,28 +18,18 @@ function policyFile(dir: string, version: string, favourite: string, improvement
     upper: v + 0.1,
     level: 0.95,
   });
-  const bytes = encodePolicy({
-    meta: {
-      version,
-      featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
-      actions: ACTIONS,
-      exploration: { type: "epsilon", epsilon: 0, floor: 0 },
-      createdAt: new Date().toISOString(),
-      training: {
-        dataFrom: "2026-11-01T00:00:00.000Z",
-        dataTo: "2026-11-08T00:00:00.000Z",
-        decisions: 1000,
-        transitions: 500,
-        gamma: 0.9,
-        backend: "typescript",
-        estimate: estimate(1),
-        improvement: { against: improvement.against, estimate: estimate(improvement.value), ess: 5000 },
-      },
-    },
-    model: { algorithm: "qtable", stateCount: DEFAULT_COMPILED_SPEC.stateCount, q },
-  });
+  const training = {
+    dataFrom: "2026-11-01T00:00:00.000Z",
+    dataTo: "2026-11-08T00:00:00.000Z",
+    decisions: 1000,
+    transitions: 500,
+    gamma: 0.9,
+    backend: "typescript",
+    estimate: estimate(1),
+    improvement: { against: improvement.against, estimate: estimate(improvement.value), ess: 5000 },
+  };
   const path = join(dir, `${version}.bin`);
-  return writeFile(path, bytes).then(() => path);
+  return writeFile(path, encodePolicy(favouringPolicy(version, favourite, { training }))).then(() => path);
 }
 
 async function servedVersion(worker: LocalWorker): Promise<string> {

@@ -5,6 +5,7 @@ import { beforeEach, expect, test, vi } from "vitest";
 import { ExperimentRegistry, LAST_EXPERIMENT_KEY } from "../../shared/experiment-registry.ts";
 import { EXPERIMENT_KEY, type Experiment } from "../../shared/experiment.ts";
 import { sha256Hex } from "../../shared/hash.ts";
+import { createRng } from "../../shared/rng.ts";
 import { encodePolicy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY } from "../../shared/policy-store.ts";
 import { decisions, outcomes, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
@@ -51,8 +52,7 @@ async function seedLogs(
   conversion: Record<string, number>,
   action: Record<string, string>,
 ) {
-  let a = 12345;
-  const u = () => (a = (Math.imul(a, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const u = createRng(12345);
   const decisionRows: DecisionRow[] = [];
   const outcomeRows: OutcomeRow[] = [];
   for (const arm of Object.keys(conversion)) {

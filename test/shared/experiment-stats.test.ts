@@ -15,22 +15,11 @@ import {
 } from "../../shared/experiment-verdict.ts";
 import { assignArm, type Experiment } from "../../shared/experiment.ts";
 import { DEFAULT_REWARD_SPEC } from "../../shared/reward.ts";
-
-/** A deterministic stream of uniforms (mulberry32), so that the synthetic arms are the same every run. */
-function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from "../../shared/rng.ts";
 
 /** `n` visitors whose value is a conversion worth `orderValue` with probability `p`, at 3 decisions each. */
 function visitors(n: number, p: number, seed: number, orderValue = 50, cost = 0): VisitorTotals[] {
-  const u = uniforms(seed);
+  const u = createRng(seed);
   return Array.from({ length: n }, () => {
     const converted = u() < p ? 1 : 0;
     return {
@@ -67,7 +56,7 @@ describe("experiment statistics", () => {
   });
 
   test("the mSPRT crosses 1/α exactly where its always-valid interval leaves out 0", () => {
-    const u = uniforms(7);
+    const u = createRng(7);
     for (let i = 0; i < 500; i++) {
       const d = { mean: (u() - 0.5) * 4, se: 0.2 + u() };
       const tau = 0.1 + u();
@@ -94,7 +83,7 @@ describe("experiment statistics", () => {
   });
 
   test("arms are assigned in proportion to their weights (χ² over 20,000 visitor hashes)", () => {
-    const u = uniforms(11);
+    const u = createRng(11);
     const counts = [0, 0];
     const weighted: Experiment = { ...canary, arms: [canary.arms[0]!, { ...canary.arms[1]!, weight: 3 }] };
     for (let i = 0; i < 20_000; i++) {

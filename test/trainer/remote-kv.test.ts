@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { ExperimentRegistry } from "../../shared/experiment-registry.ts";
 import { EXPERIMENT_KEY } from "../../shared/experiment.ts";
-import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { PolicyRegistry } from "../../shared/policy-registry.ts";
 import { encodePolicy } from "../../shared/policy/format.ts";
-import { DEFAULT_ACTION_IDS } from "../../shared/catalogue.ts";
 import { canaryExperiment } from "../../trainer/experiment/canary.ts";
 import { main } from "../../trainer/cli/main.ts";
 import { remotePolicyKv } from "../../trainer/publish/remote-kv.ts";
+import { favouringPolicy } from "./support/policies.ts";
 import {
   KV_STUB_ACCOUNT,
   KV_STUB_NAMESPACE,
@@ -25,25 +24,6 @@ afterAll(async () => {
   await stub?.close();
 });
 
-function policyBytes(version: string): Uint8Array {
-  const actions = [...DEFAULT_ACTION_IDS];
-  return encodePolicy({
-    meta: {
-      version,
-      featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
-      actions,
-      exploration: { type: "epsilon", epsilon: 0.05, floor: 0 },
-      createdAt: "2026-11-01T00:00:00.000Z",
-      training: null,
-    },
-    model: {
-      algorithm: "qtable",
-      stateCount: DEFAULT_COMPILED_SPEC.stateCount,
-      q: new Float32Array(DEFAULT_COMPILED_SPEC.stateCount * actions.length),
-    },
-  });
-}
-
 test("experiments start, show and end on a remote KV namespace through the Cloudflare API", async () => {
   const kv = remotePolicyKv({
     accountId: KV_STUB_ACCOUNT,
@@ -51,7 +31,7 @@ test("experiments start, show and end on a remote KV namespace through the Cloud
     apiToken: KV_STUB_TOKEN,
     baseUrl: stub.baseUrl,
   });
-  const stored = await new PolicyRegistry(kv).store(policyBytes("remote-cand"));
+  const stored = await new PolicyRegistry(kv).store(encodePolicy(favouringPolicy("remote-cand", "none")));
   const experiments = new ExperimentRegistry(kv);
   await experiments.start(
     canaryExperiment({
