@@ -1,6 +1,6 @@
 import { ExperimentRegistry } from "../../shared/experiment-registry.ts";
 import type { Experiment } from "../../shared/experiment.ts";
-import type { PolicyKv } from "../../shared/policy-kv.ts";
+import type { PolicyKv, PolicyListing } from "../../shared/policy-kv.ts";
 import { PolicyRegistry } from "../../shared/policy-registry.ts";
 import type { PolicyPointer } from "../../shared/policy-store.ts";
 
@@ -67,4 +67,18 @@ export async function startCanary(
   });
   await new ExperimentRegistry(kv).start(experiment);
   return experiment;
+}
+
+/** Stores the policy `bytes` (a version not yet served) and starts a canary of it. */
+export async function storeAndStartCanary(
+  kv: PolicyKv,
+  bytes: Uint8Array,
+  options: { share: number; autoPromote: boolean; now: Date },
+): Promise<{ stored: PolicyListing; experiment: Experiment }> {
+  const stored = await new PolicyRegistry(kv).store(bytes);
+  const experiment = await startCanary(kv, {
+    candidate: { version: stored.version, sha256: stored.sha256 },
+    ...options,
+  });
+  return { stored, experiment };
 }

@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { ExperimentRegistry } from "../../../shared/experiment-registry.ts";
 import type { ExperimentReport } from "../../../shared/experiment-verdict.ts";
-import { PolicyRegistry } from "../../../shared/policy-registry.ts";
-import { startCanary } from "../../experiment/canary.ts";
+import { storeAndStartCanary } from "../../experiment/canary.ts";
 import { openPolicyKv, type KvTarget } from "../../publish/open-kv.ts";
 import type { SourceSpec } from "../../sources/index.ts";
 import { defineCommand, shareOption, type CommandIo, type CommandResult } from "../command.ts";
@@ -78,9 +77,8 @@ async function loopOnce(
       json: { step: "refused", version: trained.version, reason: trained.gate.reason },
     };
   }
-  const stored = await new PolicyRegistry(kv.kv).store(new Uint8Array(await readFile(trained.out)));
-  const experiment = await startCanary(kv.kv, {
-    candidate: { version: stored.version, sha256: stored.sha256 },
+  const bytes = new Uint8Array(await readFile(trained.out));
+  const { experiment } = await storeAndStartCanary(kv.kv, bytes, {
     share: o.share,
     autoPromote: o.autoPromote,
     now: new Date(),

@@ -3,7 +3,7 @@ import { decodePolicy } from "../../../shared/policy/format.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { openPolicyKv } from "../../publish/open-kv.ts";
 import { PolicyRegistry } from "../../../shared/policy-registry.ts";
-import { startCanary } from "../../experiment/canary.ts";
+import { storeAndStartCanary } from "../../experiment/canary.ts";
 import { defineCommand, shareOption, UsageError } from "../command.ts";
 import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
 
@@ -58,13 +58,7 @@ ${TARGET_USAGE}
         };
       }
       if (canary !== null) {
-        const stored = await registry.store(bytes);
-        const experiment = await startCanary(store.kv, {
-          candidate: { version: stored.version, sha256: stored.sha256 },
-          share: canary.share,
-          autoPromote: canary.autoPromote,
-          now: new Date(),
-        });
+        const { stored, experiment } = await storeAndStartCanary(store.kv, bytes, { ...canary, now: new Date() });
         return {
           summary: `stored ${stored.version} in ${store.where} and started ${experiment.id}: ${experiment.arms.map((a) => `${a.name} ${(a.weight * 100).toFixed(0)}%`).join(", ")}; ${gate.reason}`,
           json: { published: false, canary: experiment, ...stored, reason: gate.reason },
