@@ -132,8 +132,8 @@ test("a canary that wins is promoted by the monitor when the experiment allows i
   await publish(env.POLICY, qtablePolicy("current", "none"));
   // The shop lets a winner spend up to 2 more per visitor on promotions than the control.
   const experiment = await startCanary("canary-better", { autoPromote: true, maxPromotionCostIncrease: 2 });
-  // The candidate's free gift (cost 4) lifts conversion from 8% to 16%.
-  await seedLogs("canary-better", 1_500, { control: 0.08, candidate: 0.16 }, { control: "none", candidate: "gift" });
+  // The candidate's free gift (cost 4) lifts conversion from 8% to 24%.
+  await seedLogs("canary-better", 1_500, { control: 0.08, candidate: 0.24 }, { control: "none", candidate: "gift" });
   await runMonitor(h);
 
   const last = await new ExperimentRegistry(env.POLICY).last();
