@@ -9,6 +9,7 @@ import { decideRequestCpu } from "./decide-request-cpu.ts";
 import { policyColdLoad } from "./cold-load.ts";
 import { throughput } from "./throughput.ts";
 import { logLoss } from "./log-loss.ts";
+import { logStorage } from "./log-storage.ts";
 import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
 import { simQuality } from "./sim-quality.ts";
@@ -23,6 +24,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
   policyColdLoad,
   throughput,
   logLoss,
+  logStorage,
   trainerThroughput,
   obdBenchmark,
   simQuality,

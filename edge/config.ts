@@ -13,6 +13,8 @@ export interface EdgeConfig {
   maxOutcomeValue: number;
   /** Whether a request may say what time it is (the simulator's header). Never in production. */
   simulatedClock: boolean;
+  /** How long D1 keeps log rows (once archived): longer than decisionMaxAgeMs, so late outcomes find their decision. */
+  retentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -26,6 +28,7 @@ const DEFAULTS = {
   MAX_OUTCOME_VALUE: 100_000,
   OFFER_TTL_SECONDS: 86_400,
   MAX_OUTCOMES_PER_DECISION: 20,
+  RETENTION_DAYS: 14,
 };
 
 /** A broken var fails every request loudly rather than running with a guess. */
@@ -38,9 +41,17 @@ function numberVar(env: Env, name: keyof typeof DEFAULTS, min: number): number {
 }
 
 export function readConfig(env: Env): EdgeConfig {
+  const decisionMaxAgeMs = numberVar(env, "DECISION_MAX_AGE_SECONDS", 1) * 1000;
+  const retentionMs = numberVar(env, "RETENTION_DAYS", 1) * 86_400_000;
+  if (retentionMs <= decisionMaxAgeMs) {
+    throw new ConfigError(
+      `RETENTION_DAYS (${retentionMs / 86_400_000}) must exceed DECISION_MAX_AGE_SECONDS (${decisionMaxAgeMs / 86_400_000} days): outcomes reported late would find their decision deleted`,
+    );
+  }
   return {
     policyRefreshMs: numberVar(env, "POLICY_REFRESH_SECONDS", 0) * 1000,
-    decisionMaxAgeMs: numberVar(env, "DECISION_MAX_AGE_SECONDS", 1) * 1000,
+    decisionMaxAgeMs,
+    retentionMs,
     maxBodyBytes: numberVar(env, "MAX_BODY_BYTES", 256),
     maxOutcomeValue: numberVar(env, "MAX_OUTCOME_VALUE", 0),
     offerTtlMs: numberVar(env, "OFFER_TTL_SECONDS", 1) * 1000,

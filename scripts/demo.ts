@@ -247,7 +247,12 @@ async function main(): Promise<void> {
     console.log(`  ${seeded} simulated decisions (and their outcomes) written by the Worker's D1 writer`);
 
     step("starting the Worker (wrangler dev, local KV + D1 + Queue, simulated clock allowed)");
-    worker = await startLocalWorker({ persistTo, vars: { POLICY_REFRESH_SECONDS: "0", SIMULATED_CLOCK: "allow" } });
+    // The simulated history spans months and the trainer reads it from D1: D1 keeps all of it here
+    // (in a deployment it keeps RETENTION_DAYS, and the archive in R2 the rest).
+    worker = await startLocalWorker({
+      persistTo,
+      vars: { POLICY_REFRESH_SECONDS: "0", SIMULATED_CLOCK: "allow", RETENTION_DAYS: "3650" },
+    });
     const first = await served(worker);
     console.log(`  ${worker.url} serves ${first.version} (${first.source}); state in ${persistTo}`);
 

@@ -14,9 +14,17 @@ export function escapeHtml(text: string): string {
   );
 }
 
+/**
+ * A figure to `digits` places, or "n/a" when there is none: an arm without visitors has no mean, and
+ * one with a single visitor no interval (NaN and ±Infinity, which JSON turns into null).
+ */
+export function figure(x: number | null, digits: number): string {
+  return typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "n/a";
+}
+
 const withInterval = (e: Estimate, digits: number) => {
   const { lo, hi } = fixedInterval(e);
-  return `${e.mean.toFixed(digits)} [${lo.toFixed(digits)}, ${hi.toFixed(digits)}]`;
+  return `${figure(e.mean, digits)} [${figure(lo, digits)}, ${figure(hi, digits)}]`;
 };
 
 /** The per-arm columns: counts, then rates and per-visitor figures with their 95% visitor-level intervals. */
@@ -31,14 +39,15 @@ export const ARM_COLUMNS: readonly (readonly [string, (f: ArmFigures) => string]
   ["value/visitor", (f) => withInterval(f.valuePerVisitor, 3)],
 ];
 
-const signed = (x: number, digits: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`;
+const signed = (x: number, digits: number) =>
+  Number.isFinite(x) ? `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}` : "n/a";
 const between = (x: { mean: number; lo: number; hi: number }, digits: number) =>
   `${signed(x.mean, digits)} [${signed(x.lo, digits)}, ${signed(x.hi, digits)}]`;
 
 /** One line per comparison against the baseline, on always-valid intervals. */
 export function comparisonLine(c: Comparison, baseline: string): string {
   return (
-    `${c.arm} − ${baseline} (always-valid 95%): value/visitor ${between(c.value, 3)}, mSPRT p ${c.pValue.toFixed(3)}; ` +
+    `${c.arm} − ${baseline} (always-valid 95%): value/visitor ${between(c.value, 3)}, mSPRT p ${figure(c.pValue, 3)}; ` +
     `promotion cost/visitor ${between(c.promotionCost, 2)}; conversion rate ${between(c.conversionRate, 4)}; ` +
     `ROI of promotion spend ${c.roi === null ? "n/a (no extra spend)" : signed(c.roi, 2)}`
   );
@@ -66,7 +75,7 @@ function valueChart(report: ExperimentReport): string {
       (Number.isFinite(b.lo)
         ? `<line x1="${x(b.lo)}" x2="${x(b.hi)}" y1="${y}" y2="${y}" stroke="#333" stroke-width="2"/>`
         : "") +
-      `<circle cx="${x(mean)}" cy="${y}" r="5" fill="#2a6fdb"><title>${mean.toFixed(3)}</title></circle>`
+      `<circle cx="${x(mean)}" cy="${y}" r="5" fill="#2a6fdb"><title>${figure(mean, 3)}</title></circle>`
     );
   });
   return (
@@ -91,6 +100,6 @@ export function experimentSectionHtml(report: ExperimentReport): string {
   return `<table class="arms"><thead><tr><th>arm</th>${head}</tr></thead><tbody>${body}</tbody></table>
 <h3>Value per visitor (95% intervals over visitors)</h3>${valueChart(report)}
 <h3>Against ${escapeHtml(report.control)}</h3><ul>${comparisons}</ul>
-<p>Sample ratio: χ² ${sampleRatio.chiSquare.toFixed(2)} (${sampleRatio.degreesOfFreedom} df), ${sampleRatio.mismatch ? "<strong>mismatch</strong>" : "ok"}.</p>
+<p>Sample ratio: χ² ${figure(sampleRatio.chiSquare, 2)} (${sampleRatio.degreesOfFreedom} df), ${sampleRatio.mismatch ? "<strong>mismatch</strong>" : "ok"}.</p>
 <p class="verdict">Verdict: ${escapeHtml(verdict.action)}: ${escapeHtml(verdict.reason)}</p>`;
 }

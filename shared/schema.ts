@@ -1,3 +1,4 @@
+import { getTableColumns } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** One row per decision the edge made. Written at least once, so inserts must be idempotent on `id`. */
@@ -26,11 +27,14 @@ export const decisions = sqliteTable(
     arm: text("arm"),
     /** A shadow policy's probabilities at this decision (shared/shadow.ts), or null. */
     shadow: text("shadow"),
+    /** Set once the row is in the R2 archive: only then may retention delete it from D1. */
+    archived: integer("archived", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("decisions_visitor_ts").on(t.visitorHash, t.ts),
     index("decisions_ts").on(t.ts),
     index("decisions_experiment").on(t.experimentId, t.arm),
+    index("decisions_archived_ts").on(t.archived, t.ts),
   ],
 );
 
@@ -48,9 +52,23 @@ export const outcomes = sqliteTable(
     value: real("value").notNull(),
     /** The site's own id for the event (order id, say); empty when it sent none. */
     eventKey: text("event_key").notNull(),
+    /** Set once the row is in the R2 archive: only then may retention delete it from D1. */
+    archived: integer("archived", { mode: "boolean" }).notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.decisionId, t.kind, t.eventKey] }), index("outcomes_ts").on(t.ts)],
+  (t) => [
+    primaryKey({ columns: [t.decisionId, t.kind, t.eventKey] }),
+    index("outcomes_ts").on(t.ts),
+    index("outcomes_archived_ts").on(t.archived, t.ts),
+  ],
 );
+
+/** A table's columns but the archive's bookkeeping: what a log row is, to every reader. */
+function logColumnsOf<T extends typeof decisions | typeof outcomes>(table: T) {
+  const { archived: _archived, ...columns } = getTableColumns(table);
+  return columns;
+}
+export const decisionLogColumns = logColumnsOf(decisions);
+export const outcomeLogColumns = logColumnsOf(outcomes);
 
 export type DecisionRow = typeof decisions.$inferInsert;
 export type OutcomeRow = typeof outcomes.$inferInsert;

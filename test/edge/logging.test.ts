@@ -108,7 +108,14 @@ describe("decision logging", () => {
     await drain(h);
     const rows = await db.select().from(outcomes).where(eq(outcomes.decisionId, answer.decisionId));
     expect(rows).toEqual([
-      { decisionId: answer.decisionId, ts: expect.any(Number), kind: "refund", value: 12.5, eventKey: "r-1" },
+      {
+        decisionId: answer.decisionId,
+        ts: expect.any(Number),
+        kind: "refund",
+        value: 12.5,
+        eventKey: "r-1",
+        archived: false,
+      },
     ]);
   });
 
@@ -159,8 +166,8 @@ describe("decision logging", () => {
     expect(await consume(h, messages)).toMatchObject({ ackAll: true, retryMessages: [] });
     expect(Math.max(...statements.map((sql) => sql.split("?").length - 1))).toBeLessThanOrEqual(MAX_BOUND_PARAMETERS);
     const parameterCounts = statements.filter((sql) => /^insert/i.test(sql)).map((sql) => sql.split("?").length - 1);
-    // 50 decisions at 15 columns → 6 per insert → 9 statements; 30 outcomes at 5 columns → 20 per insert → 2.
-    expect(parameterCounts).toEqual([90, 90, 90, 90, 90, 90, 90, 90, 30, 100, 50]);
+    // 50 decisions at 16 columns → 6 per insert → 9 statements; 30 outcomes at 6 columns → 16 per insert → 2.
+    expect(parameterCounts).toEqual([96, 96, 96, 96, 96, 96, 96, 96, 32, 96, 84]);
 
     expect(await consume(h, messages)).toMatchObject({ ackAll: true });
     expect(await db.$count(decisions, inArray(decisions.id, ids))).toBe(50);

@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
-import { drizzle } from "drizzle-orm/d1";
 import { beforeEach, expect, test, vi } from "vitest";
 import { ExperimentRegistry, LAST_EXPERIMENT_KEY } from "../../shared/experiment-registry.ts";
 import { EXPERIMENT_KEY, type Experiment } from "../../shared/experiment.ts";
@@ -8,10 +7,10 @@ import { sha256Hex } from "../../shared/hash.ts";
 import { createRng } from "../../shared/rng.ts";
 import { encodePolicy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY } from "../../shared/policy-store.ts";
-import { decisions, outcomes, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
+import type { DecisionRow, LogMessage, OutcomeRow } from "../../shared/schema.ts";
+import { writeLogMessages } from "../../edge/logging/d1-writer.ts";
 import { call, harness, publish, qtablePolicy, unpublish, type Harness } from "./helpers.ts";
 
-const db = drizzle(env.DB);
 const START = Date.parse("2026-11-02T00:00:00.000Z");
 
 beforeEach(async () => {
@@ -87,8 +86,10 @@ async function seedLogs(
       }
     }
   }
-  for (let i = 0; i < decisionRows.length; i += 7) await db.insert(decisions).values(decisionRows.slice(i, i + 7));
-  for (let i = 0; i < outcomeRows.length; i += 20) await db.insert(outcomes).values(outcomeRows.slice(i, i + 20));
+  await writeLogMessages(env.DB, [
+    ...decisionRows.map((row): LogMessage => ({ type: "decision", row })),
+    ...outcomeRows.map((row): LogMessage => ({ type: "outcome", row })),
+  ]);
 }
 
 async function runMonitor(h: Harness) {

@@ -38,7 +38,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
     const row = decisionRow(unique("d"));
     await db().insert(decisions).values(row);
     const [back] = await db().select().from(decisions).where(eq(decisions.id, row.id));
-    expect(back).toEqual(row);
+    expect(back).toEqual({ ...row, archived: false });
     expect(typeof back!.explored).toBe("boolean");
     expect(JSON.parse(back!.context)).toEqual(BASE_CONTEXT);
   });
@@ -66,7 +66,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
       )
       .run();
     const [back] = await db().select().from(decisions).where(eq(decisions.id, row.id));
-    expect(back).toEqual({ ...row, experimentId: null, arm: null, shadow: null });
+    expect(back).toEqual({ ...row, experimentId: null, arm: null, shadow: null, archived: false });
   });
 
   test("decision inserts are idempotent on id", async () => {
@@ -101,7 +101,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
       .where(
         and(eq(outcomes.decisionId, decisionId), eq(outcomes.kind, "conversion"), eq(outcomes.eventKey, "order-1")),
       );
-    expect(first).toEqual(conversion);
+    expect(first).toEqual({ ...conversion, archived: false });
   });
 
   test("a log message carries either kind of row", () => {

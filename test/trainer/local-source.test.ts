@@ -48,7 +48,7 @@ describe("local D1 source", () => {
       .map(
         (r) =>
           `INSERT INTO decisions VALUES ('${r.id}', ${r.ts}, '${r.visitorHash}', '${r.policyVersion}', '${r.featureSpecHash}', ` +
-          `'${r.context}', '${r.features}', ${r.stateKey}, '${r.eligible}', '${r.action}', ${r.propensity}, ${r.explored ? 1 : 0}, NULL, NULL, NULL);`,
+          `'${r.context}', '${r.features}', ${r.stateKey}, '${r.eligible}', '${r.action}', ${r.propensity}, ${r.explored ? 1 : 0}, NULL, NULL, NULL, 0);`,
       )
       .join(" ");
     await wrangler(
@@ -57,7 +57,7 @@ describe("local D1 source", () => {
       "execute",
       "edge-promo",
       "--command",
-      `${insert} INSERT INTO outcomes VALUES ('cli-1', 2000, 'click', 0, '');`,
+      `${insert} INSERT INTO outcomes VALUES ('cli-1', 2000, 'click', 0, '', 0);`,
     );
 
     // Rows written through the bindings land in the same persisted database.

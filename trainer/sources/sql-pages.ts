@@ -1,6 +1,13 @@
 import { DrizzleQueryError, and, asc, count, gt, gte, or, sql } from "drizzle-orm";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
-import { decisions, outcomes, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
+import {
+  decisionLogColumns,
+  decisions,
+  outcomeLogColumns,
+  outcomes,
+  type DecisionRow,
+  type OutcomeRow,
+} from "../../shared/schema.ts";
 import type { LogSource } from "./log-source.ts";
 
 /** Any asynchronous drizzle SQLite database: D1 through a binding, or D1 over HTTP. */
@@ -31,7 +38,7 @@ export function sqlLogSource<TRunResult>(db: AsyncSqliteDatabase<TRunResult>, op
       for (;;) {
         const page: DecisionRow[] = await unwrapped(
           db
-            .select()
+            .select(decisionLogColumns)
             .from(decisions)
             .where(
               after && and(gte(decisions.ts, after.ts), or(gt(decisions.ts, after.ts), gt(decisions.id, after.id))),
@@ -51,7 +58,7 @@ export function sqlLogSource<TRunResult>(db: AsyncSqliteDatabase<TRunResult>, op
         const key = sql`(${outcomes.decisionId}, ${outcomes.kind}, ${outcomes.eventKey})`;
         const page: OutcomeRow[] = await unwrapped(
           db
-            .select()
+            .select(outcomeLogColumns)
             .from(outcomes)
             .where(
               after &&

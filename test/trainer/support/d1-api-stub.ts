@@ -95,7 +95,9 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
       }
     },
     insertOutcomes(rows) {
-      const insert = db.prepare("INSERT INTO outcomes VALUES (?, ?, ?, ?, ?)");
+      const insert = db.prepare(
+        "INSERT INTO outcomes (decision_id, ts, kind, value, event_key) VALUES (?, ?, ?, ?, ?)",
+      );
       for (const r of rows) insert.run(r.decisionId, r.ts, r.kind, r.value, r.eventKey);
     },
     close: () =>
