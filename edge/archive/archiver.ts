@@ -1,3 +1,4 @@
+import type { D1Database, R2Bucket } from "@cloudflare/workers-types";
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { archiveDay, archivePartKey, type ArchiveTable } from "../../shared/archive.ts";

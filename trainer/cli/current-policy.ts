@@ -20,7 +20,8 @@ export function parseAgainst(
   source: SourceSpec["kind"],
   persistTo: string | undefined,
 ): AgainstSpec {
-  const against = raw ?? (source === "file" ? "none" : source);
+  // The archive is the local one: the policy to beat is the one local KV serves.
+  const against = raw ?? (source === "file" ? "none" : source === "archive" ? "local" : source);
   if (against === "none") return { kind: "none" };
   if (against === "local" || against === "remote") return { kind: "kv", target: parseKvTarget(against, persistTo) };
   return { kind: "file", path: against };

@@ -13,7 +13,8 @@ export const DATASET_OPTIONS = {
   horizon: { type: "string" },
 } as const;
 
-export const DATASET_USAGE = `  --source S      local | remote | file:<path.jsonl>; default local
+export const DATASET_USAGE = `  --source S      local | remote | archive | file:<path.jsonl>; default local
+                  archive: the Parquet log archive in the local R2 (read by DuckDB)
                   remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
   --persist-to D  local state directory, as wrangler's --persist-to; default .wrangler/state
   --window W      attribution window for outcomes (7d, 12h, 30m); default 7d

@@ -1,4 +1,4 @@
-import type { D1Database, KVNamespace } from "@cloudflare/workers-types";
+import type { D1Database, KVNamespace, R2Bucket } from "@cloudflare/workers-types";
 import { join } from "node:path";
 import { getPlatformProxy } from "wrangler";
 
@@ -18,6 +18,8 @@ export interface LocalBindingsOptions {
 export interface LocalBindings {
   DB: D1Database;
   POLICY: KVNamespace;
+  /** The log archive (R2). */
+  ARCHIVE: R2Bucket;
   dispose(): Promise<void>;
 }
 
@@ -45,14 +47,18 @@ export async function openLocalBindings(options: LocalBindingsOptions = {}): Pro
     persist: { path: platformPersistPath(options.persistTo ?? DEFAULT_PERSIST_TO) },
     remoteBindings: false,
   });
-  const { DB, POLICY } = proxy.env;
-  if (!isD1Database(DB) || !isKvNamespace(POLICY)) {
+  const { DB, POLICY, ARCHIVE } = proxy.env;
+  if (!isD1Database(DB) || !isKvNamespace(POLICY) || !isR2Bucket(ARCHIVE)) {
     await proxy.dispose();
     throw new Error(
-      `${options.configPath ?? "wrangler.toml"} must bind a D1 database as DB and a KV namespace as POLICY`,
+      `${options.configPath ?? "wrangler.toml"} must bind a D1 database as DB, a KV namespace as POLICY and an R2 bucket as ARCHIVE`,
     );
   }
-  return { DB, POLICY, dispose: () => proxy.dispose() };
+  return { DB, POLICY, ARCHIVE, dispose: () => proxy.dispose() };
+}
+
+function isR2Bucket(value: unknown): value is R2Bucket {
+  return typeof value === "object" && value !== null && typeof (value as Partial<R2Bucket>).list === "function";
 }
 
 function isD1Database(value: unknown): value is D1Database {

@@ -1,21 +1,26 @@
 import { access } from "node:fs/promises";
 import { d1HttpConfigFromEnv, type D1HttpClientOptions, type D1HttpConfig } from "./d1-http.ts";
+import { openLocalArchiveSource } from "./archive.ts";
 import { fileSource } from "./file.ts";
 import { openLocalSource, type LocalSourceOptions } from "./local.ts";
 import type { LogSource } from "./log-source.ts";
 import { remoteSource } from "./remote.ts";
 
-export const SOURCE_SPECS = "local | remote | file:<path.jsonl>";
+export const SOURCE_SPECS = "local | remote | archive | file:<path.jsonl>";
 
 /**
  * A `--source` flag, checked: where the logs are and, for remote D1, the credentials. Made before
  * any I/O, so that a typo fails at once rather than after a read.
  * - `local`: the D1 database `wrangler dev` persists (see `persistTo`);
  * - `remote`: production D1 through the Cloudflare API (CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN);
+ * - `archive`: the Parquet log archive in the R2 bucket `wrangler dev` persists (see `persistTo`);
  * - `file:<path>`: a JSONL export or import.
  */
 export type SourceSpec =
-  { kind: "local"; persistTo?: string } | { kind: "remote"; config: D1HttpConfig } | { kind: "file"; path: string };
+  | { kind: "local"; persistTo?: string }
+  | { kind: "archive"; persistTo?: string }
+  | { kind: "remote"; config: D1HttpConfig }
+  | { kind: "file"; path: string };
 
 export interface ParseSourceOptions {
   persistTo?: string;
@@ -26,6 +31,8 @@ export interface ParseSourceOptions {
 export function parseSourceSpec(spec: string, options: ParseSourceOptions = {}): SourceSpec {
   if (spec === "local")
     return options.persistTo === undefined ? { kind: "local" } : { kind: "local", persistTo: options.persistTo };
+  if (spec === "archive")
+    return options.persistTo === undefined ? { kind: "archive" } : { kind: "archive", persistTo: options.persistTo };
   if (spec === "remote") return { kind: "remote", config: d1HttpConfigFromEnv(options.env) };
   if (spec.startsWith("file:") && spec.length > "file:".length)
     return { kind: "file", path: spec.slice("file:".length) };
@@ -38,6 +45,8 @@ export async function openLogSource(spec: SourceSpec, options: OpenSourceOptions
   switch (spec.kind) {
     case "local":
       return openLocalSource({ ...options, ...(spec.persistTo === undefined ? {} : { persistTo: spec.persistTo }) });
+    case "archive":
+      return openLocalArchiveSource(spec.persistTo === undefined ? {} : { persistTo: spec.persistTo });
     case "remote":
       return remoteSource(spec.config, options);
     case "file":
