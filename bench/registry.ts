@@ -10,6 +10,7 @@ import { policyColdLoad } from "./cold-load.ts";
 import { throughput } from "./throughput.ts";
 import { logLoss } from "./log-loss.ts";
 import { logStorage } from "./log-storage.ts";
+import { archiveScale } from "./archive-scale.ts";
 import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
 import { simQuality } from "./sim-quality.ts";
@@ -25,6 +26,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
   throughput,
   logLoss,
   logStorage,
+  archiveScale,
   trainerThroughput,
   obdBenchmark,
   simQuality,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -63,19 +63,15 @@ const outcomeSchema = z
 /**
  * The Parquet archive as a log source, read by DuckDB (its Parquet reader is built in: no extension
  * to download). The local archive (the R2 that `wrangler dev` persists, through the platform proxy)
- * is copied to a temporary directory first, part by part; DuckDB then scans the parts, takes one row
- * per key (a row may sit in two parts), orders them as the D1 sources do, and hands them over a
- * chunk at a time, spilling to disk past its memory limit.
+ * is copied to a temporary directory first, part by part, then read by {@link archiveDirectorySource}.
  */
 export async function openLocalArchiveSource(
   options: { persistTo?: string; memoryLimit?: string } = {},
 ): Promise<LogSource> {
   const dir = await mkdtemp(path.join(tmpdir(), "edge-promo-archive-"));
   const bindings = await openLocalBindings(options.persistTo === undefined ? {} : { persistTo: options.persistTo });
-  const counts = { decisions: 0, outcomes: 0 };
   try {
     for (const table of ARCHIVE_TABLES) {
-      await mkdir(path.join(dir, table), { recursive: true });
       let cursor: string | undefined;
       do {
         const page = await bindings.ARCHIVE.list({ prefix: archivePrefix(table), ...(cursor ? { cursor } : {}) });
@@ -85,38 +81,69 @@ export async function openLocalArchiveSource(
           const file = path.join(dir, object.key);
           await mkdir(path.dirname(file), { recursive: true });
           await writeFile(file, new Uint8Array(await body.arrayBuffer()));
-          counts[table]++;
         }
         cursor = page.truncated ? page.cursor : undefined;
       } while (cursor);
     }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   } finally {
     await bindings.dispose();
   }
+  const source = await archiveDirectorySource(dir, { description: "the local archive", ...options });
+  return {
+    ...source,
+    async close() {
+      await source.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * An archive laid out as shared/archive.ts says, in a local directory: DuckDB scans the parts of one
+ * day at a time, takes one row per key (a row may sit in two parts), orders them as the D1 sources
+ * do, and hands them over a chunk at a time, spilling to disk past `memoryLimit`.
+ */
+export async function archiveDirectorySource(
+  dir: string,
+  options: { description?: string; memoryLimit?: string } = {},
+): Promise<LogSource> {
+  const spill = await mkdtemp(path.join(tmpdir(), "edge-promo-duckdb-"));
   const instance = await DuckDBInstance.create(":memory:", {
-    temp_directory: path.join(dir, "duckdb-spill"),
+    temp_directory: spill,
     memory_limit: options.memoryLimit ?? "1GB",
+    // One thread: each thread holds its own buffers, which the memory limit does not bound.
+    threads: "1",
+    preserve_insertion_order: "false",
   });
   const connection = await instance.connect();
-
+  // Day by day: a row's copies share its day (the partition is the day of its ts), so one row per
+  // key within a day is one row per key overall, and days in order are rows in order. Memory then
+  // grows with the largest day, not with the archive.
   async function* rowsOf<T>(table: "decisions" | "outcomes", key: string, order: string, schema: z.ZodType<T>) {
-    if (counts[table] === 0) return;
-    const glob = path.join(dir, table, "*", "*.parquet").replaceAll("'", "''");
-    const result = await connection.stream(
-      `SELECT * EXCLUDE (copy) FROM (
-         SELECT *, row_number() OVER (PARTITION BY ${key}) AS copy FROM read_parquet('${glob}', hive_partitioning = false)
-       ) WHERE copy = 1 ORDER BY ${order}`,
-    );
-    const columns = result.columnNames();
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) return;
-      yield chunk.getRowObjects(columns).map((row) => schema.parse(row));
+    const days = (await readdir(path.join(dir, table)).catch(() => [] as string[]))
+      .filter((d) => d.startsWith("day="))
+      .sort();
+    for (const day of days) {
+      const glob = path.join(dir, table, day, "*.parquet").replaceAll("'", "''");
+      const result = await connection.stream(
+        `SELECT * EXCLUDE (copy) FROM (
+           SELECT *, row_number() OVER (PARTITION BY ${key}) AS copy FROM read_parquet('${glob}', hive_partitioning = false)
+         ) WHERE copy = 1 ORDER BY ${order}`,
+      );
+      const columns = result.columnNames();
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        yield chunk.getRowObjects(columns).map((row) => schema.parse(row));
+      }
     }
   }
 
   return {
-    description: `the local archive (${counts.decisions} decision parts, ${counts.outcomes} outcome parts)`,
+    description: `${options.description ?? "the archive"} in ${dir}`,
     meta: async () => undefined,
     rejected: () => ({}),
     decisions: () => rowsOf("decisions", "id", "ts, id", decisionSchema),
@@ -125,7 +152,7 @@ export async function openLocalArchiveSource(
     async close() {
       connection.closeSync();
       instance.closeSync();
-      await rm(dir, { recursive: true, force: true });
+      await rm(spill, { recursive: true, force: true });
     },
   };
 }
