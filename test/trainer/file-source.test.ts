@@ -143,7 +143,7 @@ describe("openLogSource", () => {
     );
     // A bad spec or missing credentials fail while parsing, before any I/O.
     expect(() => parseSourceSpec("s3://bucket")).toThrow(
-      /unknown log source "s3:\/\/bucket"; expected local \| remote \| archive \| file:/,
+      /unknown log source "s3:\/\/bucket"; expected local \| remote \| archive \| archive:r2 \| file:/,
     );
     expect(() => parseSourceSpec("remote", { env: {} })).toThrow(/CLOUDFLARE_ACCOUNT_ID/);
   });

@@ -20,8 +20,9 @@ export function parseAgainst(
   source: SourceSpec["kind"],
   persistTo: string | undefined,
 ): AgainstSpec {
-  // The archive is the local one: the policy to beat is the one local KV serves.
-  const against = raw ?? (source === "file" ? "none" : source === "archive" ? "local" : source);
+  // The archive's KV: local beside the local archive, remote beside a real bucket.
+  const against =
+    raw ?? (source === "file" ? "none" : source === "archive" ? "local" : source === "archive-r2" ? "remote" : source);
   if (against === "none") return { kind: "none" };
   if (against === "local" || against === "remote") return { kind: "kv", target: parseKvTarget(against, persistTo) };
   return { kind: "file", path: against };

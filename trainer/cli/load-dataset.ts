@@ -13,8 +13,9 @@ export const DATASET_OPTIONS = {
   horizon: { type: "string" },
 } as const;
 
-export const DATASET_USAGE = `  --source S      local | remote | archive | file:<path.jsonl>; default local
-                  archive: the Parquet log archive in the local R2 (read by DuckDB)
+export const DATASET_USAGE = `  --source S      local | remote | archive | archive:r2 | file:<path.jsonl>; default local
+                  archive: the Parquet log archive in the local R2 (read by DuckDB); archive:r2 the
+                  same in a real bucket (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, CLOUDFLARE_ACCOUNT_ID)
                   remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
   --persist-to D  local state directory, as wrangler's --persist-to; default .wrangler/state
   --window W      attribution window for outcomes (7d, 12h, 30m); default 7d

@@ -60,38 +60,62 @@ const outcomeSchema = z
     eventKey: r.event_key,
   }));
 
-/**
- * The Parquet archive as a log source, read by DuckDB (its Parquet reader is built in: no extension
- * to download). The local archive (the R2 that `wrangler dev` persists, through the platform proxy)
- * is copied to a temporary directory first, part by part, then read by {@link archiveDirectorySource}.
- */
-export async function openLocalArchiveSource(
-  options: { persistTo?: string; memoryLimit?: string } = {},
-): Promise<LogSource> {
-  const dir = await mkdtemp(path.join(tmpdir(), "edge-promo-archive-"));
-  const bindings = await openLocalBindings(options.persistTo === undefined ? {} : { persistTo: options.persistTo });
-  try {
-    for (const table of ARCHIVE_TABLES) {
+/** Where archive parts are fetched from: the local R2 through the platform proxy, or a bucket's S3 API. */
+export interface ArchiveStore {
+  description: string;
+  keys(prefix: string): AsyncIterable<string>;
+  get(key: string): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
+
+/** The R2 bucket `wrangler dev` persists, through wrangler's platform proxy. */
+export async function localArchiveStore(persistTo?: string): Promise<ArchiveStore> {
+  const bindings = await openLocalBindings(persistTo === undefined ? {} : { persistTo });
+  return {
+    description: `the local archive (${persistTo ?? ".wrangler/state"})`,
+    async *keys(prefix) {
       let cursor: string | undefined;
       do {
-        const page = await bindings.ARCHIVE.list({ prefix: archivePrefix(table), ...(cursor ? { cursor } : {}) });
-        for (const object of page.objects) {
-          const body = await bindings.ARCHIVE.get(object.key);
-          if (body === null) continue;
-          const file = path.join(dir, object.key);
-          await mkdir(path.dirname(file), { recursive: true });
-          await writeFile(file, new Uint8Array(await body.arrayBuffer()));
-        }
+        const page = await bindings.ARCHIVE.list({ prefix, ...(cursor ? { cursor } : {}) });
+        for (const object of page.objects) yield object.key;
         cursor = page.truncated ? page.cursor : undefined;
       } while (cursor);
+    },
+    async get(key) {
+      const body = await bindings.ARCHIVE.get(key);
+      return body === null ? null : new Uint8Array(await body.arrayBuffer());
+    },
+    close: () => bindings.dispose(),
+  };
+}
+
+/**
+ * The Parquet archive as a log source, read by DuckDB (its Parquet reader is built in: no extension
+ * to download). The parts are copied from `store` to a temporary directory first, then read by
+ * {@link archiveDirectorySource}.
+ */
+export async function openArchiveSource(
+  store: ArchiveStore,
+  options: { memoryLimit?: string } = {},
+): Promise<LogSource> {
+  const dir = await mkdtemp(path.join(tmpdir(), "edge-promo-archive-"));
+  try {
+    for (const table of ARCHIVE_TABLES) {
+      for await (const key of store.keys(archivePrefix(table))) {
+        const body = await store.get(key);
+        if (body === null) continue;
+        const file = path.join(dir, key);
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, body);
+      }
     }
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   } finally {
-    await bindings.dispose();
+    await store.close();
   }
-  const source = await archiveDirectorySource(dir, { description: "the local archive", ...options });
+  const source = await archiveDirectorySource(dir, { description: store.description, ...options });
   return {
     ...source,
     async close() {
