@@ -12,28 +12,49 @@ import { encodePolicy } from "../shared/policy/format.ts";
 import { randomDqnPolicy } from "./fixtures.ts";
 import { bundledWorker, bundleWorker, edgeBindings, newMiniflare, publishPolicy, UNCONSUMED_QUEUE } from "./harness.ts";
 import { median, round } from "./stats.ts";
+import type { Miniflare } from "miniflare";
 import type { Measurement } from "./types.ts";
 import type { RequestCpuReport } from "./worker-reports.ts";
+
+/**
+ * Miniflare serving bench/request-cpu-worker.ts with the edge's bindings and a published DQN 64×64;
+ * its logs go to a queue nobody consumes: the consumer's D1 writes are not this isolate's work.
+ */
+export async function startRequestCpuWorker(
+  policyBytes: Uint8Array,
+  log: (message: string) => void,
+  extra: { inspectorPort?: number } = {},
+): Promise<{ mf: Miniflare; version: string }> {
+  const script = await bundleWorker("bench-request-cpu", "bench/request-cpu-worker.ts", log);
+  const mf = newMiniflare(
+    [
+      {
+        ...bundledWorker("bench-request-cpu", script),
+        ...edgeBindings(),
+        queueProducers: { LOG_QUEUE: { queueName: UNCONSUMED_QUEUE } },
+      },
+    ],
+    extra,
+  );
+  try {
+    const kv = await mf.getKVNamespace("POLICY");
+    const { version } = await publishPolicy(kv as unknown as Parameters<typeof publishPolicy>[0], policyBytes);
+    return { mf, version };
+  } catch (error) {
+    await mf.dispose();
+    throw error;
+  }
+}
 
 export const decideRequestCpu: Measurement = {
   name: "decide-request-cpu",
   description: "one whole /v1/decide request inside workerd, no sockets (mean per request), beside the bare route",
   async run({ quick, log }) {
-    const script = await bundleWorker("bench-request-cpu", "bench/request-cpu-worker.ts", log);
-    const mf = newMiniflare([
-      {
-        ...bundledWorker("bench-request-cpu", script),
-        ...edgeBindings(),
-        // Sent to a queue nobody consumes: the consumer's D1 writes are not this isolate's work.
-        queueProducers: { LOG_QUEUE: { queueName: UNCONSUMED_QUEUE } },
-      },
-    ]);
+    const { mf, version } = await startRequestCpuWorker(
+      encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64")),
+      log,
+    );
     try {
-      const kv = await mf.getKVNamespace("POLICY");
-      const { version } = await publishPolicy(
-        kv as unknown as Parameters<typeof publishPolicy>[0],
-        encodePolicy(randomDqnPolicy([64, 64], "bench-dqn-64x64")),
-      );
       const n = quick ? 300 : 1_000;
       const rounds = quick ? 4 : 15;
       const call = async (target: "edge" | "bare") => {

@@ -7,7 +7,7 @@
  * the same way. D1 caps a database at 10 GB.
  */
 import { DatabaseSync } from "node:sqlite";
-import { archiveDay } from "../shared/archive.ts";
+import { partitionByDay } from "../shared/archive.ts";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { DecisionRow, OutcomeRow } from "../shared/schema.ts";
@@ -25,12 +25,6 @@ function sqliteBytes(db: DatabaseSync): number {
   const pages = db.prepare("PRAGMA page_count").get() as { page_count: number };
   const size = db.prepare("PRAGMA page_size").get() as { page_size: number };
   return pages.page_count * size.page_size;
-}
-
-function groupByDay<T extends { ts: number }>(rows: readonly T[]): T[][] {
-  const days = new Map<string, T[]>();
-  for (const row of rows) days.set(archiveDay(row.ts), [...(days.get(archiveDay(row.ts)) ?? []), row]);
-  return [...days.values()];
 }
 
 export const logStorage: Measurement = {
@@ -86,8 +80,8 @@ export const logStorage: Measurement = {
     db.close();
 
     let archiveBytes = 0;
-    for (const day of groupByDay(decisions)) archiveBytes += decisionsParquet(day).byteLength;
-    for (const day of groupByDay(outcomes)) archiveBytes += outcomesParquet(day).byteLength;
+    for (const day of partitionByDay(decisions).values()) archiveBytes += decisionsParquet(day).byteLength;
+    for (const day of partitionByDay(outcomes).values()) archiveBytes += outcomesParquet(day).byteLength;
     const archivePerDecision = archiveBytes / decisions.length;
     const days = D1_LIMIT_BYTES / (VIEWS_PER_DAY * d1PerDecision);
     const common = { decisions: decisions.length, outcomes: outcomes.length };

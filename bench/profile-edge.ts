@@ -17,17 +17,8 @@
 import { parseArgs } from "node:util";
 import { encodePolicy } from "../shared/policy/format.ts";
 import { randomDqnPolicy } from "./fixtures.ts";
-import {
-  bundledWorker,
-  bundleWorker,
-  edgeBindings,
-  newMiniflare,
-  NOLOG_HOST,
-  prepareEdge,
-  publishPolicy,
-  startPlatform,
-  UNCONSUMED_QUEUE,
-} from "./harness.ts";
+import { startRequestCpuWorker } from "./decide-request-cpu.ts";
+import { NOLOG_HOST, prepareEdge, startPlatform } from "./harness.ts";
 import { runLoad } from "./load.ts";
 import { LOAD_CONCURRENCY } from "./throughput.ts";
 import { decideTraffic } from "./traffic.ts";
@@ -153,20 +144,8 @@ async function profileUnderLoad(): Promise<string> {
 
 /** With --isolate: the requests of decide_cpu_workerd_request_us, back to back in one isolate, no sockets. */
 async function profileInIsolate(): Promise<string> {
-  const script = await bundleWorker("bench-request-cpu", "bench/request-cpu-worker.ts", log);
-  const mf = newMiniflare(
-    [
-      {
-        ...bundledWorker("bench-request-cpu", script),
-        ...edgeBindings(),
-        queueProducers: { LOG_QUEUE: { queueName: UNCONSUMED_QUEUE } },
-      },
-    ],
-    { inspectorPort: INSPECTOR_PORT },
-  );
+  const { mf } = await startRequestCpuWorker(policy, log, { inspectorPort: INSPECTOR_PORT });
   try {
-    await mf.ready;
-    await publishPolicy((await mf.getKVNamespace("POLICY")) as unknown as Parameters<typeof publishPolicy>[0], policy);
     const n = Number(values.requests);
     const run = async (count: number) => (await mf.dispatchFetch(`http://bench/?n=${count}`)).json();
     for (let i = 0; i < 5; i++) await run(1_000);

@@ -21,6 +21,18 @@ export function archiveDay(ts: number): string {
   return new Date(Math.floor(ts / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Rows grouped by their UTC day, the archive's partition, in order of first appearance. */
+export function partitionByDay<T extends { ts: number }>(rows: readonly T[]): Map<string, T[]> {
+  const days = new Map<string, T[]>();
+  for (const row of rows) {
+    const day = archiveDay(row.ts);
+    const list = days.get(day);
+    if (list) list.push(row);
+    else days.set(day, [row]);
+  }
+  return days;
+}
+
 export function archivePartKey(table: ArchiveTable, day: string, partId: string): string {
   return `${table}/day=${day}/part-${partId}.parquet`;
 }

@@ -1,3 +1,4 @@
+import { archiveDay } from "../../shared/archive.ts";
 import { rewardOf, type RewardSpec } from "../../shared/reward.ts";
 import type { Catalogue } from "../../shared/catalogue.ts";
 import type { OutcomeKind } from "../../shared/schema.ts";
@@ -28,8 +29,6 @@ export interface DayFigures {
   actions: Record<string, number>;
 }
 
-const DAY_MS = 86_400_000;
-
 /** Figures per UTC day and series (arm or policy version): the plots of the admin page. */
 export function dailySeries(rows: readonly DashboardLogRow[], catalogue: Catalogue, reward: RewardSpec): DayFigures[] {
   const index = new Map(catalogue.map((p, i) => [p.id, i]));
@@ -46,7 +45,7 @@ export function dailySeries(rows: readonly DashboardLogRow[], catalogue: Catalog
     }
   >();
   for (const row of rows) {
-    const day = new Date(Math.floor(row.ts / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+    const day = archiveDay(row.ts);
     const key = `${day}\u0000${row.series}`;
     let g = groups.get(key);
     if (!g) {

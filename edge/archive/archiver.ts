@@ -1,10 +1,10 @@
 import type { D1Database, R2Bucket } from "@cloudflare/workers-types";
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { archiveDay, archivePartKey, type ArchiveTable } from "../../shared/archive.ts";
+import { archivePartKey, partitionByDay, type ArchiveTable } from "../../shared/archive.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { decisionLogColumns, decisions, outcomeLogColumns, outcomes } from "../../shared/schema.ts";
-import { MAX_BOUND_PARAMETERS } from "../logging/d1-writer.ts";
+import { chunks, MAX_BOUND_PARAMETERS } from "../logging/d1-writer.ts";
 import { decisionsParquet, outcomesParquet } from "./parquet.ts";
 
 /** Rows read from D1 per pass: a Parquet part per day among them. */
@@ -16,21 +16,6 @@ export interface ArchiveRun {
   parts: number;
   /** True when rows were left for the next run (the pass budget ran out). */
   more: boolean;
-}
-
-function byDay<T extends { ts: number }>(rows: readonly T[]): Map<string, T[]> {
-  const days = new Map<string, T[]>();
-  for (const row of rows) {
-    const day = archiveDay(row.ts);
-    days.set(day, [...(days.get(day) ?? []), row]);
-  }
-  return days;
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 async function putPart(bucket: R2Bucket, table: ArchiveTable, day: string, keys: readonly string[], body: ArrayBuffer) {
@@ -57,7 +42,7 @@ export async function archivePending(database: D1Database, bucket: R2Bucket, max
       .where(eq(decisions.archived, false))
       .orderBy(asc(decisions.ts))
       .limit(ROWS_PER_PASS);
-    for (const [day, rows] of byDay(pending)) {
+    for (const [day, rows] of partitionByDay(pending)) {
       await putPart(
         bucket,
         "decisions",
@@ -81,7 +66,7 @@ export async function archivePending(database: D1Database, bucket: R2Bucket, max
       .where(eq(outcomes.archived, false))
       .orderBy(asc(outcomes.ts))
       .limit(ROWS_PER_PASS);
-    for (const [day, rows] of byDay(pendingOutcomes)) {
+    for (const [day, rows] of partitionByDay(pendingOutcomes)) {
       const keys = rows.map((r) => `${r.decisionId}\u0000${r.kind}\u0000${r.eventKey}`);
       await putPart(bucket, "outcomes", day, keys, outcomesParquet(rows));
       run.parts++;

@@ -14,7 +14,8 @@ function rowsPerInsert(table: Table): number {
 const DECISIONS_PER_INSERT = rowsPerInsert(decisions);
 const OUTCOMES_PER_INSERT = rowsPerInsert(outcomes);
 
-function chunks<T>(rows: readonly T[], size: number): T[][] {
+/** `rows` in slices of at most `size`: how statements stay within D1's bound-parameter limit. */
+export function chunks<T>(rows: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
@@ -42,4 +43,36 @@ export async function writeLogMessages(database: D1Database, messages: readonly 
   const [first, ...rest] = statements;
   if (first === undefined) return;
   await db.batch([first, ...rest]);
+}
+
+/** Runs `sql` over `ids` in chunks that stay within D1's bound-parameter limit; `sql` gets the placeholder list. */
+export async function selectByDecisionIds<Row>(
+  db: D1Database,
+  ids: readonly string[],
+  sql: (placeholders: string) => string,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const chunk of chunks(ids, MAX_BOUND_PARAMETERS)) {
+    const { results } = await db
+      .prepare(sql(chunk.map(() => "?").join(",")))
+      .bind(...chunk)
+      .all<Row>();
+    rows.push(...results);
+  }
+  return rows;
+}
+
+/** Which of `ids` name a decision D1 holds. */
+export async function storedDecisionIds(db: D1Database, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await selectByDecisionIds<{ id: string }>(
+    db,
+    ids,
+    (list) => `SELECT id FROM decisions WHERE id IN (${list})`,
+  );
+  return new Set(rows.map((row) => row.id));
+}
+
+/** The messages with every decision before every outcome: an outcome is written only after its decision. */
+export function decisionsFirst<M extends { body: LogMessage }>(messages: readonly M[]): M[] {
+  return [...messages].sort((a, b) => Number(a.body.type === "outcome") - Number(b.body.type === "outcome"));
 }

@@ -1,5 +1,5 @@
 import type { LogMessage } from "../../shared/schema.ts";
-import { writeLogMessages } from "./d1-writer.ts";
+import { decisionsFirst, storedDecisionIds, writeLogMessages } from "./d1-writer.ts";
 
 /** How logging has fared in this isolate since it started. `lost` should stay 0. */
 export interface LogLoss {
@@ -87,17 +87,23 @@ export class LogShipper {
    * hold it for replay.
    */
   async replayDeadLetters(batch: MessageBatch<LogMessage>, env: Env): Promise<void> {
-    const decisionsFirst = [...batch.messages].sort(
-      (a, b) => Number(a.body.type === "outcome") - Number(b.body.type === "outcome"),
+    // One lookup for the batch's outcomes; the decisions written below join it as they go. When D1
+    // cannot even be read, every outcome meets the error its own lookup would have met.
+    const wanted = batch.messages.flatMap((m) => (m.body.type === "outcome" ? [m.body.row.decisionId] : []));
+    const lookup = await storedDecisionIds(env.DB, [...new Set(wanted)]).then(
+      (stored) => ({ stored }),
+      (error: unknown) => ({ error }),
     );
-    for (const message of decisionsFirst) {
+    for (const message of decisionsFirst(batch.messages)) {
       this.loss.deadLettered++;
+      const body = message.body;
       try {
-        const body = message.body;
-        if (body.type === "outcome" && !(await decisionStored(env.DB, body.row.decisionId))) {
-          this.lose(message.body, `dead-lettered, its decision ${body.row.decisionId} is not in D1`);
+        if (body.type === "outcome" && "error" in lookup) throw lookup.error;
+        if (body.type === "outcome" && "stored" in lookup && !lookup.stored.has(body.row.decisionId)) {
+          this.lose(body, `dead-lettered, its decision ${body.row.decisionId} is not in D1`);
         } else {
           await writeLogMessages(env.DB, [body]);
+          if (body.type === "decision" && "stored" in lookup) lookup.stored.add(body.row.id);
           this.loss.replayed++;
         }
       } catch (error) {
@@ -111,10 +117,6 @@ export class LogShipper {
     this.loss.lost++;
     console.error(`log row lost (${why}): ${JSON.stringify(message)}`);
   }
-}
-
-async function decisionStored(db: D1Database, id: string): Promise<boolean> {
-  return (await db.prepare("SELECT 1 FROM decisions WHERE id = ?").bind(id).first()) !== null;
 }
 
 export function errorText(error: unknown): string {

@@ -1,5 +1,5 @@
 import type { LogMessage } from "../../shared/schema.ts";
-import { MAX_BOUND_PARAMETERS, writeLogMessages } from "./d1-writer.ts";
+import { decisionsFirst, selectByDecisionIds, storedDecisionIds, writeLogMessages } from "./d1-writer.ts";
 import { readConfig } from "../config.ts";
 import { errorText, type LogLoss } from "./log-shipper.ts";
 
@@ -14,24 +14,6 @@ const LONGEST_RETRY_SECONDS = 3600;
  */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** Math.max(0, attempts - 1));
-}
-
-/** Runs `sql` over `ids` in chunks that stay within D1's bound-parameter limit; `sql` gets the placeholder list. */
-async function selectByDecisionIds<Row>(
-  db: D1Database,
-  ids: readonly string[],
-  sql: (placeholders: string) => string,
-): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (let i = 0; i < ids.length; i += MAX_BOUND_PARAMETERS) {
-    const chunk = ids.slice(i, i + MAX_BOUND_PARAMETERS);
-    const { results } = await db
-      .prepare(sql(chunk.map(() => "?").join(",")))
-      .bind(...chunk)
-      .all<Row>();
-    rows.push(...results);
-  }
-  return rows;
 }
 
 /**
@@ -51,12 +33,7 @@ async function holdOrphanOutcomes(
       ),
     ),
   ];
-  const rows = await selectByDecisionIds<{ id: string }>(
-    db,
-    wanted,
-    (list) => `SELECT id FROM decisions WHERE id IN (${list})`,
-  );
-  const stored = new Set(rows.map((row) => row.id));
+  const stored = await storedDecisionIds(db, wanted);
   const ready: Message<LogMessage>[] = [];
   for (const message of messages) {
     const body = message.body;
@@ -149,10 +126,7 @@ export async function consumeLogBatch(batch: MessageBatch<LogMessage>, env: Env,
   // Decisions first; then an outcome only if its decision is now known to be in D1, else an outcome
   // whose decision failed beside it would be stored as an orphan.
   const written = new Set(storedDecisions);
-  const decisionsFirst = [...ready].sort(
-    (a, b) => Number(a.body.type === "outcome") - Number(b.body.type === "outcome"),
-  );
-  for (const message of decisionsFirst) {
+  for (const message of decisionsFirst(ready)) {
     const body = message.body;
     if (body.type === "outcome" && !written.has(body.row.decisionId)) {
       hold(message, body.row.decisionId);

@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { decisionsParquet, outcomesParquet } from "../../edge/archive/parquet.ts";
-import { archiveDay, archivePartKey } from "../../shared/archive.ts";
+import { archivePartKey, partitionByDay } from "../../shared/archive.ts";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
@@ -21,18 +21,15 @@ let outcomes: OutcomeRow[];
 
 /** Parts by day, as the Worker writes them, with one decision part written twice under two names. */
 function store(rows: DecisionRow[], outcomeRows: OutcomeRow[]) {
-  const days = new Map<string, DecisionRow[]>();
-  for (const r of rows) days.set(archiveDay(r.ts), [...(days.get(archiveDay(r.ts)) ?? []), r]);
   let n = 0;
-  for (const [day, dayRows] of days) {
+  for (const [day, dayRows] of partitionByDay(rows)) {
     const bytes = new Uint8Array(decisionsParquet(dayRows));
     objects.set(archivePartKey("decisions", day, `p${n++}`), bytes);
     if (n === 1) objects.set(archivePartKey("decisions", day, "p-again"), bytes);
   }
-  const outcomeDays = new Map<string, OutcomeRow[]>();
-  for (const o of outcomeRows) outcomeDays.set(archiveDay(o.ts), [...(outcomeDays.get(archiveDay(o.ts)) ?? []), o]);
-  for (const [day, dayRows] of outcomeDays)
+  for (const [day, dayRows] of partitionByDay(outcomeRows)) {
     objects.set(archivePartKey("outcomes", day, `o${n++}`), new Uint8Array(outcomesParquet(dayRows)));
+  }
 }
 
 /** R2's S3 API, as much of it as the trainer uses: ListObjectsV2 (two keys a page) and GetObject. */

@@ -12,12 +12,7 @@ export function experimentRows(
   outcomes: readonly OutcomeRow[],
 ): ExperimentLogRow[] {
   const since = Date.parse(experiment.startedAt);
-  const byDecision = new Map<string, OutcomeRow[]>();
-  for (const outcome of outcomes) {
-    const list = byDecision.get(outcome.decisionId) ?? [];
-    list.push(outcome);
-    byDecision.set(outcome.decisionId, list);
-  }
+  const byDecision = outcomesByDecision(outcomes);
   const rows: ExperimentLogRow[] = [];
   for (const d of decisions) {
     if (d.experimentId !== experiment.id || d.arm == null || d.ts < since) continue;
@@ -27,4 +22,15 @@ export function experimentRows(
     for (const o of attached) rows.push({ ...base, kind: o.kind, value: o.value });
   }
   return rows;
+}
+
+/** Each decision's outcomes, by decision id. */
+export function outcomesByDecision(outcomes: readonly OutcomeRow[]): Map<string, OutcomeRow[]> {
+  const byDecision = new Map<string, OutcomeRow[]>();
+  for (const outcome of outcomes) {
+    const list = byDecision.get(outcome.decisionId);
+    if (list) list.push(outcome);
+    else byDecision.set(outcome.decisionId, [outcome]);
+  }
+  return byDecision;
 }

@@ -3,6 +3,7 @@ import type { Experiment } from "../../shared/experiment.ts";
 import { rewardOf, type RewardSpec } from "../../shared/reward.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import { decodeShadow } from "../../shared/shadow.ts";
+import { outcomesByDecision } from "./rows.ts";
 
 export interface ShadowEstimate {
   version: string;
@@ -35,8 +36,7 @@ export function shadowEstimate(
   const shadow = experiment.shadow;
   if (!shadow) return null;
   const index = new Map(catalogue.map((p, i) => [p.id, i]));
-  const outcomesOf = new Map<string, OutcomeRow[]>();
-  for (const o of outcomes) outcomesOf.set(o.decisionId, [...(outcomesOf.get(o.decisionId) ?? []), o]);
+  const outcomesOf = outcomesByDecision(outcomes);
   const since = Date.parse(experiment.startedAt);
   const rows: { visitor: string; w: number; r: number; agree: number; top: boolean }[] = [];
   for (const d of decisions) {

@@ -1,12 +1,17 @@
 import { ExperimentRegistry } from "../../../shared/experiment-registry.ts";
-import { judgeExperiment, monitorRuleOf, visitorTotalsByArm } from "../../../shared/experiment-verdict.ts";
+import {
+  judgeExperiment,
+  monitorRuleOf,
+  visitorTotalsByArm,
+  type ExperimentReport,
+} from "../../../shared/experiment-verdict.ts";
 import type { Experiment } from "../../../shared/experiment.ts";
 import { PolicyRegistry } from "../../../shared/policy-registry.ts";
 import { DEFAULT_REWARD_SPEC } from "../../../shared/reward.ts";
 import { startCanary } from "../../experiment/canary.ts";
 import { experimentReportHtml, formatExperimentReport } from "../../experiment/format-report.ts";
 import { experimentRows } from "../../experiment/rows.ts";
-import { shadowEstimate } from "../../experiment/shadow-estimate.ts";
+import { shadowEstimate, type ShadowEstimate } from "../../experiment/shadow-estimate.ts";
 import { openPolicyKv, type KvTarget } from "../../publish/open-kv.ts";
 import { openLogSource, type SourceSpec } from "../../sources/index.ts";
 import { readAllLogs } from "../../sources/read-all.ts";
@@ -49,7 +54,7 @@ export async function reportExperiment(
   target: KvTarget,
   source: SourceSpec,
   html: string | undefined,
-  { log, quiet }: CommandIo,
+  io: CommandIo,
 ): Promise<CommandResult> {
   const store = await openPolicyKv(target);
   let experiment: Experiment;
@@ -61,26 +66,37 @@ export async function reportExperiment(
   } finally {
     await store.close();
   }
+  const { report, shadow } = await judgeFromLogs(experiment, source, io);
+  if (html !== undefined) await writeFile(html, experimentReportHtml(report, new Date()));
+  const shadowLine = shadow
+    ? `\nshadow ${shadow.version} on ${shadow.decisions} decisions of ${shadow.visitors} visitors: ` +
+      `${shadow.shadowPerDecision.mean.toFixed(4)} [${shadow.shadowPerDecision.lo.toFixed(4)}, ${shadow.shadowPerDecision.hi.toFixed(4)}] ` +
+      `per decision (SNIPS, ESS ${shadow.ess.toFixed(0)}) against ${shadow.servedPerDecision.toFixed(4)} served; ` +
+      `it gave the served promotion ${(shadow.agreement.probability * 100).toFixed(1)}% on average, and ranked it first ${(shadow.agreement.top * 100).toFixed(1)}% of the time`
+    : "";
+  return {
+    summary: formatExperimentReport(report) + shadowLine + (html ? `\nHTML report: ${html}` : ""),
+    json: { experiment, report, shadow },
+  };
+}
+
+/** `experiment` judged by the monitor's rule on the logs of `source`, with its shadow's estimate if it runs one. */
+export async function judgeFromLogs(
+  experiment: Experiment,
+  source: SourceSpec,
+  { log, quiet }: CommandIo,
+): Promise<{ report: ExperimentReport; shadow: ShadowEstimate | null }> {
   const logs = await openLogSource(source, {});
   try {
     const { decisions, outcomes } = await readAllLogs(logs, { quiet, log });
     const rows = experimentRows(experiment, decisions, outcomes);
-    const report = judgeExperiment(
-      experiment,
-      visitorTotalsByArm(rows, DEFAULT_CATALOGUE, DEFAULT_REWARD_SPEC),
-      monitorRuleOf(experiment),
-    );
-    const shadow = shadowEstimate(experiment, decisions, outcomes, DEFAULT_CATALOGUE, DEFAULT_REWARD_SPEC);
-    if (html !== undefined) await writeFile(html, experimentReportHtml(report, new Date()));
-    const shadowLine = shadow
-      ? `\nshadow ${shadow.version} on ${shadow.decisions} decisions of ${shadow.visitors} visitors: ` +
-        `${shadow.shadowPerDecision.mean.toFixed(4)} [${shadow.shadowPerDecision.lo.toFixed(4)}, ${shadow.shadowPerDecision.hi.toFixed(4)}] ` +
-        `per decision (SNIPS, ESS ${shadow.ess.toFixed(0)}) against ${shadow.servedPerDecision.toFixed(4)} served; ` +
-        `it gave the served promotion ${(shadow.agreement.probability * 100).toFixed(1)}% on average, and ranked it first ${(shadow.agreement.top * 100).toFixed(1)}% of the time`
-      : "";
     return {
-      summary: formatExperimentReport(report) + shadowLine + (html ? `\nHTML report: ${html}` : ""),
-      json: { experiment, report, shadow },
+      report: judgeExperiment(
+        experiment,
+        visitorTotalsByArm(rows, DEFAULT_CATALOGUE, DEFAULT_REWARD_SPEC),
+        monitorRuleOf(experiment),
+      ),
+      shadow: shadowEstimate(experiment, decisions, outcomes, DEFAULT_CATALOGUE, DEFAULT_REWARD_SPEC),
     };
   } finally {
     await logs.close();

@@ -1,13 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { ExperimentRegistry } from "../../../shared/experiment-registry.ts";
-import type { ExperimentReport } from "../../../shared/experiment-verdict.ts";
 import { storeAndStartCanary } from "../../experiment/canary.ts";
 import { openPolicyKv, type KvTarget } from "../../publish/open-kv.ts";
 import type { SourceSpec } from "../../sources/index.ts";
 import { defineCommand, shareOption, type CommandIo, type CommandResult } from "../command.ts";
 import { parseSourceOption } from "../load-dataset.ts";
 import { parseTargetOption, TARGET_OPTIONS, TARGET_USAGE } from "../target-option.ts";
-import { reportExperiment } from "./experiment.ts";
+import { judgeFromLogs } from "./experiment.ts";
 import { trainCommand } from "./train.ts";
 
 /** Held while a loop runs, so that an overlapping cron run steps aside. */
@@ -45,9 +44,7 @@ async function loopOnce(
   const experiments = new ExperimentRegistry(kv.kv);
   const running = await experiments.current();
   if (running !== null) {
-    const { json } = await reportExperiment(o.target, o.source, undefined, io);
-    const { report } = json as { report: ExperimentReport };
-    const { verdict } = report;
+    const { verdict } = (await judgeFromLogs(running, o.source, io)).report;
     const now = new Date();
     if (verdict.action === "rollback") {
       await experiments.end("rolled_back", "loop", verdict.reason, now);
