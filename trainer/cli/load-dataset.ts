@@ -1,8 +1,16 @@
 import type { Catalogue } from "../../shared/catalogue.ts";
-import { buildDataset, DEFAULT_ATTRIBUTION_WINDOW_MS, DEFAULT_HORIZON_MS } from "../data/build-dataset.ts";
+import {
+  buildDataset,
+  buildDatasetFromTrajectories,
+  DEFAULT_ATTRIBUTION_WINDOW_MS,
+  DEFAULT_HORIZON_MS,
+  type BuildDatasetOptions,
+} from "../data/build-dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { setupFromMeta } from "../data/log-meta.ts";
+import { withProgress, type ProgressSink } from "../runtime/progress.ts";
 import { openLogSource, parseSourceSpec, type SourceSpec } from "../sources/index.ts";
+import type { LogSource } from "../sources/log-source.ts";
 import { readAllLogs } from "../sources/read-all.ts";
 import { durationOption, stringOption, type CommandIo, type OptionValues } from "./command.ts";
 
@@ -56,16 +64,13 @@ export async function loadDataset(options: DatasetOptions, { log, quiet }: Comma
     onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
   });
   try {
-    const logs = await readAllLogs(source, { quiet, log });
-    const setup = setupFromMeta(logs.meta);
-    const dataset = buildDataset(logs.decisions, logs.outcomes, {
-      ...setup,
-      now: Date.now(),
-      attributionWindowMs: options.attributionWindowMs,
-      horizonMs: options.horizonMs,
-    });
+    const { dataset, catalogue } = await datasetOf(
+      source,
+      { now: Date.now(), attributionWindowMs: options.attributionWindowMs, horizonMs: options.horizonMs },
+      { log, quiet },
+    );
     const unused: Record<string, number> = { ...dataset.skipped };
-    for (const [reason, { count }] of Object.entries(logs.rejected)) unused[`line:${reason}`] = count;
+    for (const [reason, { count }] of Object.entries(source.rejected())) unused[`line:${reason}`] = count;
     if (dataset.heldBack > 0)
       log(
         `${dataset.heldBack} decisions are younger than the attribution window: held back, not counted as zero reward`,
@@ -74,8 +79,29 @@ export async function loadDataset(options: DatasetOptions, { log, quiet }: Comma
     log(
       `${dataset.steps.length} decisions from ${source.description} → ${dataset.steps.filter((s) => s.next >= 0).length} non-terminal transitions`,
     );
-    return { dataset, catalogue: setup.catalogue, description: source.description, unused };
+    return { dataset, catalogue, description: source.description, unused };
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The dataset of a source: built from its trajectories where it sorts and joins them itself (the
+ * archive, in bounded memory), else from all its rows read into memory.
+ */
+async function datasetOf(
+  source: LogSource,
+  build: Pick<BuildDatasetOptions, "now" | "attributionWindowMs" | "horizonMs">,
+  progress: ProgressSink,
+): Promise<{ dataset: Dataset; catalogue: Catalogue }> {
+  if (source.trajectories) {
+    const setup = setupFromMeta(await source.meta());
+    const trajectories = source.trajectories();
+    const chunks = withProgress(trajectories.chunks, { ...progress, label: "reading trajectories" });
+    const dataset = await buildDatasetFromTrajectories({ ...trajectories, chunks }, { ...setup, ...build });
+    return { dataset, catalogue: setup.catalogue };
+  }
+  const logs = await readAllLogs(source, progress);
+  const setup = setupFromMeta(logs.meta);
+  return { dataset: buildDataset(logs.decisions, logs.outcomes, { ...setup, ...build }), catalogue: setup.catalogue };
 }

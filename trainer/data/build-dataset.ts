@@ -30,124 +30,273 @@ export interface BuildDatasetOptions {
   horizonMs?: number;
 }
 
-/** A decision that passed every check, with its state encoded. */
-interface UsableDecision {
-  row: DecisionRow;
-  action: number;
-  /** Index into the dataset's states. */
-  state: number;
-  outcomes: AttributedOutcome[];
+/** A logged decision with the outcomes reported for it: the unit a trajectory-ordered source hands over. */
+export interface DecisionWithOutcomes {
+  decision: DecisionRow;
+  /** Its outcomes that passed the checks on their own (kind, value, timestamp, not a repeat). */
+  outcomes: readonly OutcomeRow[];
+}
+
+/**
+ * Decisions in trajectory order, each once with its outcomes, from a source that sorts them itself
+ * (out of memory), with the outcomes it set aside on its own.
+ */
+export interface TrajectoryStream {
+  chunks: AsyncIterable<readonly DecisionWithOutcomes[]>;
+  /** Outcomes the source could not group with a decision, by reason; complete once `chunks` is read. */
+  skipped(): SkipCounts;
+}
+
+/** Where the builder puts what it makes: a dataset in memory, or a consumer that keeps only totals. */
+export interface TransitionSink {
+  /** Takes a usable decision's state and returns the index that steps will refer to it by. */
+  state(state: LoggedState): number;
+  step(step: Step): void;
+}
+
+/** What the builder could not use, and how many decisions wait for their outcomes. */
+export interface BuildTotals {
+  heldBack: number;
+  skipped: SkipCounts;
 }
 
 type Checked<T> = { ok: T } | { reason: string };
 
+/** A usable decision waiting for the next one, which decides whether its step is terminal. */
+interface Pending extends TrajectoryPosition {
+  step: Step | undefined;
+  /** Index of its state, or -1 when the decision could not be used. */
+  state: number;
+}
+
 /**
- * Joins logged decisions and outcomes into the trainer's {@link Dataset}. Every row that cannot
- * become part of it is counted in `skipped` under a reason ("decision:…" or "outcome:…").
- * Pure: the caller reads the logs and chooses `now`.
+ * Turns decisions, in trajectory order (visitor, then time, then id), into steps. Only the previous
+ * decision is kept, because a decision's next state is the one that follows it in that order: memory
+ * does not grow with the log, so a source that sorts out of memory (DuckDB over the archive) can feed
+ * any number of decisions. Every row that cannot become part of the dataset is counted in `skipped`
+ * under a reason ("decision:…" or "outcome:…").
+ */
+export class TransitionBuilder {
+  readonly #options: Required<Omit<BuildDatasetOptions, "encoder">> & { encoder: Encoder };
+  readonly #actionIndex: ReadonlyMap<string, number>;
+  readonly #sink: TransitionSink;
+  readonly #totals: BuildTotals = { heldBack: 0, skipped: {} };
+  #pending: Pending | undefined;
+
+  constructor(options: BuildDatasetOptions, sink: TransitionSink) {
+    const encoder = options.encoder ?? DEFAULT_ENCODER;
+    const actions = options.catalogue.map((p) => p.id);
+    assertSameActions(encoder.actions, actions);
+    this.#options = {
+      ...options,
+      encoder,
+      attributionWindowMs: options.attributionWindowMs ?? DEFAULT_ATTRIBUTION_WINDOW_MS,
+      horizonMs: options.horizonMs ?? DEFAULT_HORIZON_MS,
+    };
+    this.#actionIndex = new Map(actions.map((id, i) => [id, i]));
+    this.#sink = sink;
+  }
+
+  skip(reason: string, count = 1): void {
+    this.#totals.skipped[reason] = (this.#totals.skipped[reason] ?? 0) + count;
+  }
+
+  add({ decision: row, outcomes }: DecisionWithOutcomes): void {
+    const checked = checkDecision(row, this.#options.encoder, this.#actionIndex);
+    if ("reason" in checked) {
+      this.skip(`decision:${checked.reason}`);
+      if (outcomes.length > 0) this.skip("outcome:decision-unusable", outcomes.length);
+      // Without a time or a visitor a row has no place in any trajectory, so it breaks none.
+      if (checked.reason !== "bad-timestamp" && checked.reason !== "missing-visitor") {
+        this.#follow({ step: undefined, visitorHash: row.visitorHash, ts: row.ts, id: row.id, state: -1 });
+      }
+      return;
+    }
+    const { action, state } = checked.ok;
+    const index = this.#sink.state(state);
+    const { attributionWindowMs, catalogue, reward, now } = this.#options;
+    const credited: AttributedOutcome[] = [];
+    // In one order whatever the source's, so that the float sum is the same from every source.
+    for (const outcome of outcomes.length > 1 ? [...outcomes].sort(reportOrder) : outcomes) {
+      if (outcome.ts < row.ts || outcome.ts > row.ts + attributionWindowMs) this.skip("outcome:outside-window");
+      else credited.push({ kind: outcome.kind, value: outcome.value });
+    }
+    // Its outcomes may still arrive: counting it now would score a pending success as zero.
+    const matured = row.ts + attributionWindowMs <= now;
+    if (!matured) this.#totals.heldBack++;
+    this.#follow({
+      step: matured
+        ? {
+            state: index,
+            action,
+            propensity: row.propensity,
+            reward: rewardOf(credited, action, catalogue, reward),
+            next: -1,
+            visitor: row.visitorHash,
+            ts: row.ts,
+            decisionId: row.id,
+          }
+        : undefined,
+      visitorHash: row.visitorHash,
+      ts: row.ts,
+      id: row.id,
+      state: index,
+    });
+  }
+
+  /** Emits the last step and returns the totals. */
+  finish(): BuildTotals {
+    if (this.#pending?.step) this.#sink.step(this.#pending.step);
+    this.#pending = undefined;
+    return this.#totals;
+  }
+
+  /**
+   * Links the previous decision to `current` when it is the same visitor's next one within the
+   * horizon. When either is unusable the step is terminal: its true next state is unknown, and
+   * skipping over it would invent a transition that never happened.
+   */
+  #follow(current: Pending): void {
+    const previous = this.#pending;
+    if (previous && trajectoryOrder(previous, current) > 0) {
+      throw new Error(`decision ${current.id} is out of trajectory order (visitor, time, id)`);
+    }
+    if (previous?.step) {
+      const linked =
+        current.visitorHash === previous.visitorHash &&
+        previous.state !== -1 &&
+        current.state !== -1 &&
+        current.ts - previous.ts <= this.#options.horizonMs;
+      if (linked) previous.step.next = current.state;
+      this.#sink.step(previous.step);
+    }
+    this.#pending = current;
+  }
+}
+
+/**
+ * Joins logged decisions and outcomes, held in memory, into the trainer's {@link Dataset}. Pure: the
+ * caller reads the logs and chooses `now`.
  */
 export function buildDataset(
   decisions: Iterable<DecisionRow>,
   outcomes: Iterable<OutcomeRow>,
   options: BuildDatasetOptions,
 ): Dataset {
-  const encoder = options.encoder ?? DEFAULT_ENCODER;
-  const windowMs = options.attributionWindowMs ?? DEFAULT_ATTRIBUTION_WINDOW_MS;
-  const horizonMs = options.horizonMs ?? DEFAULT_HORIZON_MS;
-  const actions = options.catalogue.map((p) => p.id);
-  assertSameActions(encoder.actions, actions);
-  const actionIndex = new Map(actions.map((id, i) => [id, i]));
-
-  const skipped: SkipCounts = {};
-  const skip = (reason: string) => void (skipped[reason] = (skipped[reason] ?? 0) + 1);
-
-  const { usable, unusableIds, timeline, states } = admitDecisions(decisions, encoder, actionIndex, skip);
-  attributeOutcomes(outcomes, usable, unusableIds, windowMs, skip);
-
-  const next = nextStates(timeline, horizonMs);
-  const steps: Step[] = [];
-  let heldBack = 0;
-  for (const decision of usable.values()) {
-    const { row } = decision;
-    // Its outcomes may still arrive: counting it now would score a pending success as zero.
-    if (row.ts + windowMs > options.now) {
-      heldBack++;
-      continue;
-    }
-    steps.push({
-      state: decision.state,
-      action: decision.action,
-      propensity: row.propensity,
-      reward: rewardOf(decision.outcomes, decision.action, options.catalogue, options.reward),
-      next: next.get(row.id) ?? -1,
-      visitor: row.visitorHash,
-      ts: row.ts,
-      decisionId: row.id,
-    });
+  const { sink, dataset } = datasetSink(options);
+  const builder = new TransitionBuilder(options, sink);
+  const unique = new Map<string, DecisionRow>();
+  for (const row of decisions) {
+    // The first occurrence of an id wins.
+    if (unique.has(row.id)) builder.skip("decision:duplicate-id");
+    else unique.set(row.id, row);
   }
-  steps.sort((a, b) => trajectoryOrder(a.visitor, a.ts, a.decisionId, b.visitor, b.ts, b.decisionId));
+  const reported = outcomesByDecision(outcomes, unique, (reason) => builder.skip(reason));
+  const ordered = [...unique.values()].sort((a, b) => {
+    const placedA = hasPlace(a);
+    const placedB = hasPlace(b);
+    if (placedA !== placedB) return placedA ? 1 : -1;
+    return placedA ? trajectoryOrder(a, b) : 0;
+  });
+  for (const decision of ordered) builder.add({ decision, outcomes: reported.get(decision.id) ?? [] });
+  return dataset(builder.finish());
+}
 
+/**
+ * Builds the dataset from a source that hands decisions over in trajectory order, each with its
+ * outcomes (the archive, sorted by DuckDB): only the dataset itself is held, never the raw rows.
+ */
+export async function buildDatasetFromTrajectories(
+  trajectories: TrajectoryStream,
+  options: BuildDatasetOptions,
+): Promise<Dataset> {
+  const { sink, dataset } = datasetSink(options);
+  return dataset(await buildTransitions(trajectories, options, sink));
+}
+
+/** Feeds a source's trajectories through a {@link TransitionBuilder} into `sink`. */
+export async function buildTransitions(
+  trajectories: TrajectoryStream,
+  options: BuildDatasetOptions,
+  sink: TransitionSink,
+): Promise<BuildTotals> {
+  const builder = new TransitionBuilder(options, sink);
+  for await (const chunk of trajectories.chunks) for (const group of chunk) builder.add(group);
+  for (const [reason, count] of Object.entries(trajectories.skipped())) builder.skip(reason, count);
+  return builder.finish();
+}
+
+/** A sink that keeps every state and step, and the dataset made of them once the builder is done. */
+function datasetSink(options: BuildDatasetOptions): {
+  sink: TransitionSink;
+  dataset: (totals: BuildTotals) => Dataset;
+} {
+  const encoder = options.encoder ?? DEFAULT_ENCODER;
+  const states: LoggedState[] = [];
+  const steps: Step[] = [];
   return {
-    actions,
-    featureSpecHash: encoder.hash,
-    featureWidth: encoder.width,
-    stateCount: encoder.stateCount,
-    slotNames: encoder.slotNames,
-    states,
-    steps,
-    heldBack,
-    skipped,
-    window: dataWindow(steps),
+    sink: { state: (state) => states.push(state) - 1, step: (step) => void steps.push(step) },
+    dataset: ({ heldBack, skipped }) => ({
+      actions: options.catalogue.map((p) => p.id),
+      featureSpecHash: encoder.hash,
+      featureWidth: encoder.width,
+      stateCount: encoder.stateCount,
+      slotNames: encoder.slotNames,
+      states,
+      steps,
+      heldBack,
+      skipped,
+      window: dataWindow(steps),
+    }),
   };
 }
 
-/** The decisions that pass every check, with their states; and a timeline of all of them, for next-state links. */
-function admitDecisions(
-  decisions: Iterable<DecisionRow>,
-  encoder: Encoder,
-  actionIndex: ReadonlyMap<string, number>,
-  skip: (reason: string) => void,
-) {
-  const usable = new Map<string, UsableDecision>();
-  const unusableIds = new Set<string>();
-  // Unusable decisions stay on the timeline as gaps (state -1).
-  const timeline: TimelineEntry[] = [];
-  const states: LoggedState[] = [];
-  for (const row of decisions) {
-    // The first occurrence of an id wins.
-    if (usable.has(row.id) || unusableIds.has(row.id)) {
-      skip("decision:duplicate-id");
-      continue;
-    }
-    const checked = checkDecision(row, encoder, actionIndex);
-    if ("reason" in checked) {
-      skip(`decision:${checked.reason}`);
-      unusableIds.add(row.id);
-      if (Number.isFinite(row.ts) && row.visitorHash)
-        timeline.push({ visitor: row.visitorHash, ts: row.ts, id: row.id, state: -1 });
-      continue;
-    }
-    usable.set(row.id, { row, action: checked.ok.action, state: states.length, outcomes: [] });
-    timeline.push({ visitor: row.visitorHash, ts: row.ts, id: row.id, state: states.length });
-    states.push(checked.ok.state);
-  }
-  return { usable, unusableIds, timeline, states };
-}
-
-/** Credits each outcome to its decision when it falls inside the attribution window. */
-function attributeOutcomes(
+/**
+ * Outcomes grouped by decision, after the checks an outcome passes on its own and the lookup of its
+ * decision. Checks run in this order, so a row is counted under its first problem.
+ */
+function outcomesByDecision(
   outcomes: Iterable<OutcomeRow>,
-  usable: ReadonlyMap<string, UsableDecision>,
-  unusableIds: ReadonlySet<string>,
-  windowMs: number,
+  decisions: ReadonlyMap<string, DecisionRow>,
   skip: (reason: string) => void,
-): void {
+): Map<string, OutcomeRow[]> {
+  const byDecision = new Map<string, OutcomeRow[]>();
   const seen = new Set<string>();
   for (const outcome of outcomes) {
-    const reason = attributionProblem(outcome, usable, unusableIds, seen, windowMs);
-    if (reason) skip(`outcome:${reason}`);
-    else usable.get(outcome.decisionId)!.outcomes.push({ kind: outcome.kind, value: outcome.value });
+    const reason =
+      outcomeProblem(outcome, seen) ?? (decisions.has(outcome.decisionId) ? undefined : "without-decision");
+    if (reason) {
+      skip(`outcome:${reason}`);
+      continue;
+    }
+    const list = byDecision.get(outcome.decisionId);
+    if (list) list.push(outcome);
+    else byDecision.set(outcome.decisionId, [outcome]);
   }
+  return byDecision;
+}
+
+/** Why an outcome cannot count whatever its decision, or undefined. */
+function outcomeProblem(outcome: OutcomeRow, seen: Set<string>): string | undefined {
+  if (!(OUTCOME_KINDS as readonly string[]).includes(outcome.kind)) return "unknown-kind";
+  if (!(Number.isFinite(outcome.value) && outcome.value >= 0)) return "bad-value";
+  if (!Number.isFinite(outcome.ts)) return "bad-timestamp";
+  // D1's primary key makes this impossible there; a concatenated export can still repeat a report.
+  const key = JSON.stringify([outcome.decisionId, outcome.kind, outcome.eventKey]);
+  if (seen.has(key)) return "duplicate";
+  seen.add(key);
+  return undefined;
+}
+
+function reportOrder(a: OutcomeRow, b: OutcomeRow): number {
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0;
+}
+
+/** Whether a decision can sit in a trajectory: it has a time and a visitor. */
+function hasPlace(row: DecisionRow): boolean {
+  return Number.isFinite(row.ts) && row.visitorHash !== "";
 }
 
 function assertSameActions(encoderActions: readonly string[], catalogueActions: readonly string[]): void {
@@ -213,65 +362,13 @@ function reencode(row: DecisionRow, encoder: Encoder): Checked<Encoding> {
   return "error" in encoding ? { reason: encoding.error } : { ok: encoding };
 }
 
-/** Why an outcome cannot be credited to a decision, or undefined when it can. */
-function attributionProblem(
-  outcome: OutcomeRow,
-  usable: ReadonlyMap<string, UsableDecision>,
-  unusableIds: ReadonlySet<string>,
-  seen: Set<string>,
-  windowMs: number,
-): string | undefined {
-  if (!(OUTCOME_KINDS as readonly string[]).includes(outcome.kind)) return "unknown-kind";
-  if (!(Number.isFinite(outcome.value) && outcome.value >= 0)) return "bad-value";
-  if (!Number.isFinite(outcome.ts)) return "bad-timestamp";
-  // D1's primary key makes this impossible there; a concatenated export can still repeat a report.
-  const key = JSON.stringify([outcome.decisionId, outcome.kind, outcome.eventKey]);
-  if (seen.has(key)) return "duplicate";
-  seen.add(key);
-  const decision = usable.get(outcome.decisionId);
-  if (!decision) return unusableIds.has(outcome.decisionId) ? "decision-unusable" : "without-decision";
-  const { ts } = decision.row;
-  if (outcome.ts < ts || outcome.ts > ts + windowMs) return "outside-window";
-  return undefined;
-}
-
-interface TimelineEntry {
-  visitor: string;
-  ts: number;
-  id: string;
-  /** Index into the states, or -1 for a decision that could not be used. */
-  state: number;
-}
-
-/**
- * Each decision's next state: the same visitor's following decision, if it comes within the horizon.
- * When that following decision is unusable the step is terminal: its true next state is unknown,
- * and skipping over it would invent a transition that never happened.
- */
-function nextStates(timeline: TimelineEntry[], horizonMs: number): Map<string, number> {
-  const sorted = [...timeline].sort((a, b) => trajectoryOrder(a.visitor, a.ts, a.id, b.visitor, b.ts, b.id));
-  const next = new Map<string, number>();
-  for (let i = 0; i + 1 < sorted.length; i++) {
-    const current = sorted[i]!;
-    const following = sorted[i + 1]!;
-    if (current.state === -1 || following.state === -1 || following.visitor !== current.visitor) continue;
-    if (following.ts - current.ts <= horizonMs) next.set(current.id, following.state);
-  }
-  return next;
-}
+type TrajectoryPosition = Pick<DecisionRow, "visitorHash" | "ts" | "id">;
 
 /** Visitor, then time, then id (so that equal timestamps still sort the same way every run). */
-function trajectoryOrder(
-  visitorA: string,
-  tsA: number,
-  idA: string,
-  visitorB: string,
-  tsB: number,
-  idB: string,
-): number {
-  if (visitorA !== visitorB) return visitorA < visitorB ? -1 : 1;
-  if (tsA !== tsB) return tsA - tsB;
-  return idA < idB ? -1 : idA > idB ? 1 : 0;
+export function trajectoryOrder(a: TrajectoryPosition, b: TrajectoryPosition): number {
+  if (a.visitorHash !== b.visitorHash) return a.visitorHash < b.visitorHash ? -1 : 1;
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** Time span of the steps (the decisions trained on); 0–0 when there are none. */

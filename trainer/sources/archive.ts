@@ -4,61 +4,10 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { z } from "zod";
 import { ARCHIVE_TABLES, archivePrefix } from "../../shared/archive.ts";
-import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
 import { openLocalBindings } from "../runtime/local-bindings.ts";
+import { decisionSchema, outcomeSchema } from "./archive-rows.ts";
+import { archiveTrajectories } from "./archive-trajectories.ts";
 import type { LogSource } from "./log-source.ts";
-
-const decisionSchema = z
-  .object({
-    id: z.string(),
-    ts: z.bigint(),
-    visitor_hash: z.string(),
-    policy_version: z.string(),
-    feature_spec_hash: z.string(),
-    context: z.string(),
-    features: z.string(),
-    state_key: z.number(),
-    eligible: z.string(),
-    action: z.string(),
-    propensity: z.number(),
-    explored: z.boolean(),
-    experiment_id: z.string().nullable(),
-    arm: z.string().nullable(),
-    shadow: z.string().nullable(),
-  })
-  .transform((r): DecisionRow => ({
-    id: r.id,
-    ts: Number(r.ts),
-    visitorHash: r.visitor_hash,
-    policyVersion: r.policy_version,
-    featureSpecHash: r.feature_spec_hash,
-    context: r.context,
-    features: r.features,
-    stateKey: r.state_key,
-    eligible: r.eligible,
-    action: r.action,
-    propensity: r.propensity,
-    explored: r.explored,
-    experimentId: r.experiment_id,
-    arm: r.arm,
-    shadow: r.shadow,
-  }));
-
-const outcomeSchema = z
-  .object({
-    decision_id: z.string(),
-    ts: z.bigint(),
-    kind: z.enum(OUTCOME_KINDS),
-    value: z.number(),
-    event_key: z.string(),
-  })
-  .transform((r): OutcomeRow => ({
-    decisionId: r.decision_id,
-    ts: Number(r.ts),
-    kind: r.kind,
-    value: r.value,
-    eventKey: r.event_key,
-  }));
 
 /** Where archive parts are fetched from: the local R2 through the platform proxy, or a bucket's S3 API. */
 export interface ArchiveStore {
@@ -132,7 +81,7 @@ export async function openArchiveSource(
  */
 export async function archiveDirectorySource(
   dir: string,
-  options: { description?: string; memoryLimit?: string } = {},
+  options: { description?: string; memoryLimit?: string; visitorRangeRows?: number } = {},
 ): Promise<LogSource> {
   const spill = await mkdtemp(path.join(tmpdir(), "edge-promo-duckdb-"));
   const instance = await DuckDBInstance.create(":memory:", {
@@ -173,6 +122,7 @@ export async function archiveDirectorySource(
     decisions: () => rowsOf("decisions", "id", "ts, id", decisionSchema),
     outcomes: () =>
       rowsOf("outcomes", "decision_id, kind, event_key", "ts, decision_id, kind, event_key", outcomeSchema),
+    trajectories: () => archiveTrajectories(connection, dir, options.visitorRangeRows),
     async close() {
       connection.closeSync();
       instance.closeSync();

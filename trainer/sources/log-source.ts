@@ -1,4 +1,5 @@
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
+import type { TrajectoryStream } from "../data/build-dataset.ts";
 import type { LogMeta } from "../data/log-meta.ts";
 
 export interface LogTotals {
@@ -20,6 +21,11 @@ export interface LogSource {
   meta(): Promise<LogMeta | undefined>;
   decisions(): AsyncIterable<DecisionRow[]>;
   outcomes(): AsyncIterable<OutcomeRow[]>;
+  /**
+   * Decisions in trajectory order with their outcomes, where the source can sort and join out of
+   * memory (the archive, through DuckDB): the dataset is then built without holding the raw rows.
+   */
+  trajectories?(): TrajectoryStream;
   /** Row counts, where the source can tell them cheaply (for progress and ETA). */
   total?(): Promise<LogTotals>;
   /** What could not be read so far; complete once both tables were read. Empty for a database. */

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
+
+/** A decisions row as DuckDB reads it from a Parquet part (D1's column names). */
+export const decisionSchema = z
+  .object({
+    id: z.string(),
+    ts: z.bigint(),
+    visitor_hash: z.string(),
+    policy_version: z.string(),
+    feature_spec_hash: z.string(),
+    context: z.string(),
+    features: z.string(),
+    state_key: z.number(),
+    eligible: z.string(),
+    action: z.string(),
+    propensity: z.number(),
+    explored: z.boolean(),
+    experiment_id: z.string().nullable(),
+    arm: z.string().nullable(),
+    shadow: z.string().nullable(),
+  })
+  .transform((r): DecisionRow => ({
+    id: r.id,
+    ts: Number(r.ts),
+    visitorHash: r.visitor_hash,
+    policyVersion: r.policy_version,
+    featureSpecHash: r.feature_spec_hash,
+    context: r.context,
+    features: r.features,
+    stateKey: r.state_key,
+    eligible: r.eligible,
+    action: r.action,
+    propensity: r.propensity,
+    explored: r.explored,
+    experimentId: r.experiment_id,
+    arm: r.arm,
+    shadow: r.shadow,
+  }));
+
+/** An outcomes row as DuckDB reads it from a Parquet part. */
+export const outcomeSchema = z
+  .object({
+    decision_id: z.string(),
+    ts: z.bigint(),
+    kind: z.enum(OUTCOME_KINDS),
+    value: z.number(),
+    event_key: z.string(),
+  })
+  .transform((r): OutcomeRow => ({
+    decisionId: r.decision_id,
+    ts: Number(r.ts),
+    kind: r.kind,
+    value: r.value,
+    eventKey: r.event_key,
+  }));
