@@ -36,11 +36,12 @@ import { greedyAction } from "../../shared/policy/explore.ts";
  *
  * The result is a stochastic policy written as a Q-table of log-probabilities and served with a
  * softmax at temperature 1, so the edge runs it with no new inference code: the learned choice gets
- * 1 − exploration, and the exploration goes only to the control and to the promotions whose upper
- * bound is above 0 (or that are too rarely logged to judge). Promotions the logs show to lose are
- * no longer explored there, which makes exploring cheaper and spends the budget where it can still
- * find something. Where the learned choice is not eligible at serving time, the softmax spreads its
- * share over the rest in proportion.
+ * 1 − exploration, and the exploration goes only to the control and to promotions whose upper
+ * bound is above 0 (or that are too rarely logged to judge): by default only the one with the
+ * highest upper bound in that state (`explore`). Promotions the logs show to lose are no longer
+ * explored there, which makes exploring cheaper, and the next round's logs put several times the
+ * data behind the likeliest switch. Where the learned choice is not eligible at serving time, the
+ * softmax spreads its share over the rest in proportion.
  */
 export interface SafeImprovementOptions {
   gamma: number;
@@ -54,6 +55,12 @@ export interface SafeImprovementOptions {
   minCount: number;
   /** Share of decisions explored, spread over the promotions the evidence has not ruled out. */
   exploration: number;
+  /**
+   * Which of those the exploration goes to: every one alike (`plausible`), or, besides the control
+   * and the choice, only the one with the highest upper bound (`most-promising`), so that the next
+   * round's logs test the likeliest switch with several times the data.
+   */
+  explore: "plausible" | "most-promising";
   /** Groups for the immediate reward term, coarse to fine ([] is all states). */
   immediateLevels: readonly (readonly (keyof Context)[])[];
   /** Groups for the later-return term, coarse to fine. */
@@ -67,6 +74,7 @@ export interface SafeImprovementOptions {
 
 export const DEFAULT_SAFE_IMPROVEMENT_OPTIONS: Omit<SafeImprovementOptions, "gamma" | "control"> = {
   exploration: DEFAULT_CONTROL.exploration,
+  explore: "most-promising",
   z: 2,
   shrinkage: 200,
   minCount: 100,
@@ -97,8 +105,8 @@ const RULED_OUT = -800;
 
 /**
  * One state's row: the choice gets 1 − share, and the exploration share is spread evenly over the
- * choice, the control and every promotion not ruled out (upper bound above 0, or too little data to
- * tell), so that exploring spends nothing on what the logs already show to lose.
+ * choice, the control and the promotions left in `plausible`, so that exploring spends nothing on
+ * what the logs already show to lose.
  */
 function writeLogProbabilities(
   row: Float32Array,
@@ -113,6 +121,17 @@ function writeLogProbabilities(
   for (const p of plausible) explored += p;
   for (let a = 0; a < row.length; a++) row[a] = plausible[a] ? Math.log(share / explored) : RULED_OUT;
   row[choice] = Math.log(1 - share + share / explored);
+}
+
+/** Narrows `plausible` to the one promotion, other than the choice and the control, with the highest upper bound. */
+function keepMostPromising(plausible: Uint8Array, upper: Float64Array, choice: number, control: number): void {
+  let best = -1;
+  for (let a = 0; a < plausible.length; a++) {
+    if (!plausible[a] || a === choice || a === control) continue;
+    if (best === -1 || upper[a]! > upper[best]!) best = a;
+  }
+  plausible.fill(0);
+  if (best !== -1) plausible[best] = 1;
 }
 
 export function learnSafeImprovement(
@@ -147,10 +166,12 @@ export function learnSafeImprovement(
   const alwaysEligible = eligibleAtEveryLoggedVisit(columns, stateCount);
   const q = new Float32Array(stateCount * actionCount);
   const lower = new Float64Array(actionCount);
+  const upper = new Float64Array(actionCount);
   const plausible = new Uint8Array(actionCount);
   for (let s = 0; s < stateCount; s++) {
     plausible.fill(1);
     lower.fill(Number.NEGATIVE_INFINITY);
+    upper.fill(Number.POSITIVE_INFINITY);
     let choice = control;
     for (let a = 0; a < actionCount; a++) {
       // Too few rows, or a state the learner leaves alone: nothing is known, so it stays explored.
@@ -159,10 +180,12 @@ export function learnSafeImprovement(
       const then = after.estimate(s, a, shrinkage, true);
       const margin = z * Math.sqrt(now.variance + then.variance);
       lower[a] = now.mean + then.mean - margin;
-      plausible[a] = now.mean + then.mean + margin > 0 ? 1 : 0;
+      upper[a] = now.mean + then.mean + margin;
+      plausible[a] = upper[a]! > 0 ? 1 : 0;
       const better = lower[a]! > 0 && lower[a]! > (choice === control ? 0 : lower[choice]!);
       if (better && alwaysEligible[s * actionCount + a]) choice = a;
     }
+    if (options.explore === "most-promising") keepMostPromising(plausible, upper, choice, control);
     writeLogProbabilities(q.subarray(s * actionCount, (s + 1) * actionCount), choice, control, plausible, exploration);
   }
 
