@@ -1,5 +1,5 @@
 /**
- * log_row_bytes, archive_row_bytes, d1_days_at_10m_views: what a logged decision costs to keep.
+ * log_row_bytes (one line per tier: D1 and the archive), d1_days_at_10m_views: what a logged decision costs to keep.
  * 50,000 decisions of simulated shoppers under the fallback (with their outcomes, as the edge logs
  * them) are written into SQLite with the project's migrations (D1 is SQLite: the same tables,
  * indexes and page layout), and the file's growth is divided by the decisions; the same rows are
@@ -88,13 +88,15 @@ export const logStorage: Measurement = {
     return [
       {
         metric: "log_row_bytes",
+        tier: "d1",
         value: round(d1PerDecision),
         unit: "bytes/decision",
         ...common,
         note: `D1 (SQLite with the migrations, indexes included, after VACUUM): ${round(d1PerDecision)} bytes per decision with its ${round(outcomes.length / decisions.length)} outcomes`,
       },
       {
-        metric: "archive_row_bytes",
+        metric: "log_row_bytes",
+        tier: "archive",
         value: round(archivePerDecision),
         unit: "bytes/decision",
         ...common,
