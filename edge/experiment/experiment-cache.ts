@@ -26,6 +26,8 @@ export class ExperimentCache {
   #running: RunningExperiment | null = null;
   #problem: string | null = null;
   #checkedAt: number | null = null;
+  #refreshesStarted = 0;
+  #refreshApplied = 0;
 
   constructor(catalogue: Catalogue, spec: CompiledFeatureSpec) {
     this.#catalogue = catalogue;
@@ -49,28 +51,33 @@ export class ExperimentCache {
   }
 
   async #refresh(kv: KVNamespace): Promise<void> {
+    const refresh = ++this.#refreshesStarted;
+    const next = await this.#load(kv);
+    // Refreshes can overlap (a cold isolate, a zero window): the latest one to start wins, so a slow
+    // read of an older experiment never replaces a newer one.
+    if (refresh < this.#refreshApplied) return;
+    this.#refreshApplied = refresh;
+    if (next.problem !== null && next.problem !== this.#problem) {
+      const kept = next.running ? `still running ${next.running.experiment.id}` : "no experiment running";
+      console.error(`${EXPERIMENT_KEY} refused, ${kept}: ${next.problem}`);
+    }
+    this.#running = next.running;
+    this.#problem = next.problem;
+  }
+
+  async #load(kv: KVNamespace): Promise<{ running: RunningExperiment | null; problem: string | null }> {
+    const running = this.#running;
     try {
       const text = await kv.get(EXPERIMENT_KEY, "text");
-      if (text === null) {
-        this.#running = null;
-        this.#problem = null;
-        return;
-      }
-      if (text === this.#running?.text) {
-        this.#problem = null;
-        return;
-      }
+      if (text === null) return { running: null, problem: null };
+      if (text === running?.text) return { running, problem: null };
       const experiment = parseExperiment(text);
       const engines = new Map<string, DecisionEngine>();
       for (const arm of experiment.arms) engines.set(arm.name, await this.#engineFor(kv, arm.serves));
       const shadow = experiment.shadow ? await this.#engineFor(kv, { type: "policy", ...experiment.shadow }) : null;
-      this.#running = { experiment, engines, shadow, text };
-      this.#problem = null;
+      return { running: { experiment, engines, shadow, text }, problem: null };
     } catch (error) {
-      const reason = error instanceof RangeError ? error.message : describeLoadFailure(error);
-      const kept = this.#running ? `still running ${this.#running.experiment.id}` : "no experiment running";
-      if (this.#problem !== reason) console.error(`${EXPERIMENT_KEY} refused, ${kept}: ${reason}`);
-      this.#problem = reason;
+      return { running, problem: error instanceof RangeError ? error.message : describeLoadFailure(error) };
     }
   }
 

@@ -7,6 +7,7 @@ import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { contextSchema } from "../../shared/context.ts";
 import { createDecisionEngine } from "../../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { ExperimentCache } from "../../edge/experiment/experiment-cache.ts";
 import { decodeShadow } from "../../shared/shadow.ts";
 import {
   call,
@@ -55,6 +56,55 @@ async function adminStatus(h: Harness) {
     experimentError: string | null;
   }>();
 }
+
+/** The POLICY namespace, with the first read of the experiment key held until `release` is called. */
+function holdingFirstExperimentRead() {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let markRead!: () => void;
+  const read = new Promise<void>((resolve) => (markRead = resolve));
+  let held = false;
+  const kv = new Proxy(env.POLICY, {
+    get(target, prop) {
+      if (prop === "get") {
+        return async (key: string, type: "text" | "arrayBuffer") => {
+          const value = type === "arrayBuffer" ? await target.get(key, "arrayBuffer") : await target.get(key, "text");
+          if (key === EXPERIMENT_KEY && !held) {
+            held = true;
+            markRead();
+            await released;
+          }
+          return value;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { kv, read, release };
+}
+
+const promotionArms = (id: string): Experiment => ({
+  id,
+  startedAt: "2026-11-01T00:00:00.000Z",
+  arms: [
+    { name: "control", serves: { type: "control" }, weight: 1 },
+    { name: "bundle", serves: { type: "promotion", id: "bundle" }, weight: 1 },
+  ],
+});
+
+test("the isolate's experiment cache: a slow read of an older experiment never replaces a newer one", async () => {
+  const cache = new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
+  const { kv, read, release } = holdingFirstExperimentRead();
+  await startExperiment(promotionArms("exp-old"));
+  const slow = cache.current(kv, 0, 0);
+  await read;
+  await startExperiment(promotionArms("exp-new"));
+  expect((await cache.current(kv, 1, 0))?.experiment.id).toBe("exp-new");
+  release();
+  await slow;
+  expect(cache.running?.experiment.id).toBe("exp-new");
+});
 
 describe("experiments at the edge", () => {
   test("assignment is balanced by weight over 10,000 visitors (chi-square), and each decision logs its arm", async () => {
