@@ -16,7 +16,6 @@
  * the measurement says so and reports nothing else.
  */
 import { existsSync } from "node:fs";
-import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,7 +91,7 @@ export const obdBenchmark: Measurement = {
             level: LEVEL,
             interval: { method: "bootstrap", replicates: 200 },
             current: null,
-            control: DEFAULT_CONTROL,
+            control: setup.control,
             backend: backend.label,
             qtable: {},
             safe: {},

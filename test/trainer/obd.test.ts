@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { main } from "../../trainer/cli/main.ts";
 import { buildDataset } from "../../trainer/data/build-dataset.ts";
 import { readCsv } from "../../trainer/obd/csv.ts";
 import type { Dataset } from "../../trainer/data/dataset.ts";
@@ -77,6 +78,14 @@ describe("OBD import of random/men", () => {
     expect(dataset.steps.every((s) => s.next === -1)).toBe(true);
     expect(new Set(dataset.steps.map((s) => s.visitor)).size).toBe(10_000);
     expect(dataset.states.every((s) => s.stateKey >= 0 && s.stateKey < 12)).toBe(true);
+  });
+
+  test("its control is the random campaign that logged it, and promo train compares with it", async () => {
+    expect(setup.control).toEqual({ action: "item_0", exploration: 1 });
+    const out = join(dir, "obd-policy.bin");
+    const args = ["train", "--source", `file:${join(dir, "random-men.jsonl")}`, "--algo", "qtable", "--gamma", "0"];
+    expect(await main([...args, "--out", out, "--report", join(dir, "obd.html"), "--quiet"])).toBe(0);
+    expect((await stat(out)).size).toBeGreaterThan(0);
   });
 
   test("stored features equal a fresh encoding of the logged raw context", () => {

@@ -1,4 +1,4 @@
-import type { Catalogue } from "../../shared/catalogue.ts";
+import type { Catalogue, ControlPolicy } from "../../shared/catalogue.ts";
 import {
   buildDataset,
   buildDatasetFromTrajectories,
@@ -7,7 +7,7 @@ import {
   type BuildDatasetOptions,
 } from "../data/build-dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { setupFromMeta } from "../data/log-meta.ts";
+import { setupFromMeta, type LogSetup } from "../data/log-meta.ts";
 import { withProgress, type ProgressSink } from "../runtime/progress.ts";
 import { openLogSource, parseSourceSpec, type SourceSpec } from "../sources/index.ts";
 import type { LogSource } from "../sources/log-source.ts";
@@ -53,6 +53,8 @@ export function parseDatasetOptions(values: OptionValues): DatasetOptions {
 export interface LoadedDataset {
   dataset: Dataset;
   catalogue: Catalogue;
+  /** The control of these logs: what the fallback served, the baseline a candidate must beat. */
+  control: ControlPolicy;
   description: string;
   /** Every row that did not become a step, by reason, unreadable lines included. */
   unused: Record<string, number>;
@@ -64,7 +66,7 @@ export async function loadDataset(options: DatasetOptions, { log, quiet }: Comma
     onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
   });
   try {
-    const { dataset, catalogue } = await datasetOf(
+    const { dataset, setup } = await datasetOf(
       source,
       { now: Date.now(), attributionWindowMs: options.attributionWindowMs, horizonMs: options.horizonMs },
       { log, quiet },
@@ -79,7 +81,7 @@ export async function loadDataset(options: DatasetOptions, { log, quiet }: Comma
     log(
       `${dataset.steps.length} decisions from ${source.description} → ${dataset.steps.filter((s) => s.next >= 0).length} non-terminal transitions`,
     );
-    return { dataset, catalogue, description: source.description, unused };
+    return { dataset, catalogue: setup.catalogue, control: setup.control, description: source.description, unused };
   } finally {
     await source.close();
   }
@@ -93,15 +95,15 @@ async function datasetOf(
   source: LogSource,
   build: Pick<BuildDatasetOptions, "now" | "attributionWindowMs" | "horizonMs">,
   progress: ProgressSink,
-): Promise<{ dataset: Dataset; catalogue: Catalogue }> {
+): Promise<{ dataset: Dataset; setup: LogSetup }> {
   if (source.trajectories) {
     const setup = setupFromMeta(await source.meta());
     const trajectories = source.trajectories();
     const chunks = withProgress(trajectories.chunks, { ...progress, label: "reading trajectories" });
     const dataset = await buildDatasetFromTrajectories({ ...trajectories, chunks }, { ...setup, ...build });
-    return { dataset, catalogue: setup.catalogue };
+    return { dataset, setup };
   }
   const logs = await readAllLogs(source, progress);
   const setup = setupFromMeta(logs.meta);
-  return { dataset: buildDataset(logs.decisions, logs.outcomes, { ...setup, ...build }), catalogue: setup.catalogue };
+  return { dataset: buildDataset(logs.decisions, logs.outcomes, { ...setup, ...build }), setup };
 }

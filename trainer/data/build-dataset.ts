@@ -62,7 +62,7 @@ export interface BuildTotals {
 
 type Checked<T> = { ok: T } | { reason: string };
 
-/** A usable decision waiting for the next one, which decides whether its step is terminal. */
+/** The previous decision, waiting for the next one, which decides whether its step (if it has one) is terminal. */
 interface Pending extends TrajectoryPosition {
   step: Step | undefined;
   /** Index of its state, or -1 when the decision could not be used. */

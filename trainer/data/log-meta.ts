@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { DEFAULT_CATALOGUE, type Catalogue } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE, DEFAULT_CONTROL, type Catalogue, type ControlPolicy } from "../../shared/catalogue.ts";
 import { DEFAULT_ENCODER, type Encoder } from "./encoders.ts";
-import { obdCatalogue, obdEncoder, obdEncoderDescriptorSchema } from "../obd/encoder.ts";
+import { OBD_CONTROL, obdCatalogue, obdEncoder, obdEncoderDescriptorSchema } from "../obd/encoder.ts";
 import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../../shared/reward.ts";
 
 /**
@@ -34,11 +34,13 @@ export const logMetaSchema = z.object({
 });
 export type LogMeta = z.infer<typeof logMetaSchema>;
 
-/** How the trainer reads a source's rows: encoder, catalogue (action ids and costs) and reward. */
+/** How the trainer reads a source's rows: encoder, catalogue (action ids and costs), reward, and the control. */
 export interface LogSetup {
   encoder: Encoder;
   catalogue: Catalogue;
   reward: RewardSpec;
+  /** What the fallback serves: what a candidate is compared with when no policy is published. */
+  control: ControlPolicy;
 }
 
 export function setupFromMeta(meta: LogMeta | undefined): LogSetup {
@@ -46,8 +48,13 @@ export function setupFromMeta(meta: LogMeta | undefined): LogSetup {
   const reward = meta?.reward ?? DEFAULT_REWARD_SPEC;
   switch (descriptor.name) {
     case "edge-context":
-      return { encoder: DEFAULT_ENCODER, catalogue: DEFAULT_CATALOGUE, reward };
+      return { encoder: DEFAULT_ENCODER, catalogue: DEFAULT_CATALOGUE, reward, control: DEFAULT_CONTROL };
     case "obd":
-      return { encoder: obdEncoder(descriptor), catalogue: obdCatalogue(descriptor.itemCount), reward };
+      return {
+        encoder: obdEncoder(descriptor),
+        catalogue: obdCatalogue(descriptor.itemCount),
+        reward,
+        control: OBD_CONTROL,
+      };
   }
 }

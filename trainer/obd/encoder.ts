@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Catalogue, Promotion } from "../../shared/catalogue.ts";
+import type { Catalogue, ControlPolicy, Promotion } from "../../shared/catalogue.ts";
 import { canonicalJson, fingerprint } from "../../shared/hash.ts";
 import type { Encoder } from "../data/encoders.ts";
 
@@ -91,6 +91,13 @@ export function obdEncoder(descriptor: ObdEncoderDescriptor): Encoder {
  * only outcome is the click. `kind` and `display` exist because a Promotion must have them; imported
  * data is never shown to anyone.
  */
+/**
+ * The control of OBD logs. The dataset has no "no promotion" item to fall back on; what served
+ * before any policy is the random campaign that logged it, uniform over the items. Exploring
+ * everything (1) is that campaign exactly, whichever item is named.
+ */
+export const OBD_CONTROL: ControlPolicy = { action: obdActionIds(1)[0]!, exploration: 1 };
+
 export function obdCatalogue(itemCount: number): Catalogue {
   return obdActionIds(itemCount).map((id): Promotion => ({
     id,

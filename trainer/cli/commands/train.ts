@@ -10,7 +10,6 @@ import { renderReport } from "../../report/index.ts";
 import { splitByTime } from "../../data/split.ts";
 import { ALGORITHMS, DEFAULT_ALGORITHM, trainPolicy, type Algorithm } from "../../learn/train-policy.ts";
 import { DEFAULT_SAFE_IMPROVEMENT_OPTIONS } from "../../learn/safe-improvement.ts";
-import { DEFAULT_CONTROL } from "../../../shared/catalogue.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { choiceOption, defineCommand, numberOption, stringOption, UsageError, type OptionValues } from "../command.ts";
 import { AGAINST_USAGE, checkComparable, loadCurrentPolicy, parseAgainst } from "../current-policy.ts";
@@ -101,7 +100,6 @@ ${AGAINST_USAGE}
         precision: choiceOption<Precision>(values, "quantize", ["float32", "int8"], "float32"),
         level: numberOption(values, "level", 0.95, (l) => l > 0 && l < 1),
         interval: intervalOf(values),
-        control: DEFAULT_CONTROL,
         safe: {
           z: numberOption(values, "z", DEFAULT_SAFE_IMPROVEMENT_OPTIONS.z, (z) => z >= 0),
           minCount: numberOption(values, "min-count", DEFAULT_SAFE_IMPROVEMENT_OPTIONS.minCount, (n) => n >= 0),
@@ -142,7 +140,7 @@ ${AGAINST_USAGE}
       .replace(/\.\d+Z$/, "Z")}-${algorithm}`;
 
     const backend = algorithm === "dqn" ? await startBackend(o.backend, log) : "typescript";
-    const { dataset, description, unused } = await loadDataset(o.data, { log, quiet });
+    const { dataset, control, description, unused } = await loadDataset(o.data, { log, quiet });
     const current = await loadCurrentPolicy(o.against);
     checkComparable(current, dataset.featureSpecHash, dataset.actions);
 
@@ -152,7 +150,7 @@ ${AGAINST_USAGE}
       log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
     const trained = trainPolicy(
       { train: data.train, evaluation: data.holdout },
-      { ...learning, version, now, current, backend, log },
+      { ...learning, control, version, now, current, backend, log },
     );
 
     const out = o.out ?? `policies/${version}.bin`;
