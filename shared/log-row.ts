@@ -1,4 +1,4 @@
-import type { DecisionRow } from "./schema.ts";
+import type { DecisionRow, OutcomeRow } from "./schema.ts";
 import { encodeShadow, type ShadowProbabilities } from "./shadow.ts";
 
 /**
@@ -74,4 +74,15 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Each decision's outcomes, by decision id. */
+export function outcomesByDecision(outcomes: readonly OutcomeRow[]): Map<string, OutcomeRow[]> {
+  const byDecision = new Map<string, OutcomeRow[]>();
+  for (const outcome of outcomes) {
+    const list = byDecision.get(outcome.decisionId);
+    if (list) list.push(outcome);
+    else byDecision.set(outcome.decisionId, [outcome]);
+  }
+  return byDecision;
 }

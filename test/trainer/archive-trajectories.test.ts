@@ -1,12 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { decisionsParquet, outcomesParquet } from "../../edge/archive/parquet.ts";
-import { archivePartKey, partitionByDay } from "../../shared/archive.ts";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { DEFAULT_REWARD_SPEC } from "../../shared/reward.ts";
-import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import {
   buildDataset,
   buildDatasetFromTrajectories,
@@ -14,6 +11,7 @@ import {
   type BuildDatasetOptions,
 } from "../../trainer/data/build-dataset.ts";
 import { archiveDirectorySource } from "../../trainer/sources/archive.ts";
+import { writeArchiveDir } from "./support/archive-dir.ts";
 import { FIXTURE_DECISIONS, FIXTURE_OUTCOMES, NOW, unusable, unattributable } from "./support/dataset-fixture.ts";
 import { DAY, decisionRow } from "./support/log-rows.ts";
 
@@ -27,25 +25,9 @@ const outcomes = FIXTURE_OUTCOMES.filter((row) => !duplicateOutcome.has(row));
 
 let dir: string;
 
-async function writeParts<T extends { ts: number }>(
-  table: "decisions" | "outcomes",
-  rows: readonly T[],
-  encode: (rows: readonly T[]) => ArrayBuffer,
-): Promise<void> {
-  for (const [day, dayRows] of partitionByDay(rows)) {
-    // Every part twice, as a re-run archiver whose flags were lost would leave it.
-    for (const copy of ["a", "b"]) {
-      const file = path.join(dir, archivePartKey(table, day, `${copy}${day}`));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, new Uint8Array(encode(dayRows)));
-    }
-  }
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "edge-promo-trajectories-"));
-  await writeParts<DecisionRow>("decisions", decisions, decisionsParquet);
-  await writeParts<OutcomeRow>("outcomes", outcomes, outcomesParquet);
+  await writeArchiveDir(dir, decisions, outcomes, 2);
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -79,9 +61,7 @@ describe("the archive's trajectories (DuckDB sorts and joins, the builder reads 
   test("an archive with outcomes but no decisions yet counts every outcome as without a decision", async () => {
     const only = await mkdtemp(path.join(tmpdir(), "edge-promo-trajectories-"));
     try {
-      const file = path.join(only, archivePartKey("outcomes", "2026-01-30", "x"));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, new Uint8Array(outcomesParquet(outcomes)));
+      await writeArchiveDir(only, [], outcomes);
       const source = await archiveDirectorySource(only);
       try {
         const dataset = await buildDatasetFromTrajectories(source.trajectories!(), OPTIONS);

@@ -1,17 +1,16 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { z } from "zod";
-import { decisionsParquet, outcomesParquet } from "../../edge/archive/parquet.ts";
-import { archivePartKey, partitionByDay } from "../../shared/archive.ts";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { DEFAULT_REWARD_SPEC } from "../../shared/reward.ts";
 import { buildDataset } from "../../trainer/data/build-dataset.ts";
 import { controlChooser } from "../../trainer/sim/chooser.ts";
 import { simulateTraffic } from "../../trainer/sim/simulate.ts";
+import { writeArchiveDir } from "./support/archive-dir.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const run = simulateTraffic({
@@ -25,14 +24,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "edge-promo-transitions-sql-"));
-  const write = async (key: string, body: ArrayBuffer) => {
-    await mkdir(path.dirname(path.join(dir, key)), { recursive: true });
-    await writeFile(path.join(dir, key), new Uint8Array(body));
-  };
-  for (const [day, rows] of partitionByDay(decisions))
-    await write(archivePartKey("decisions", day, day), decisionsParquet(rows));
-  for (const [day, rows] of partitionByDay(outcomes))
-    await write(archivePartKey("outcomes", day, day), outcomesParquet(rows));
+  await writeArchiveDir(dir, decisions, outcomes);
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import type { Catalogue } from "../../shared/catalogue.ts";
-import { decisionColumns } from "../../shared/log-row.ts";
+import { decisionColumns, outcomesByDecision } from "../../shared/log-row.ts";
 import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
 import type { Dataset, LoggedState, SkipCounts, Step } from "./dataset.ts";
 import { DEFAULT_ENCODER, type Encoder, type Encoding } from "./encoders.ts";
@@ -191,7 +191,7 @@ export function buildDataset(
     if (unique.has(row.id)) builder.skip("decision:duplicate-id");
     else unique.set(row.id, row);
   }
-  const reported = outcomesByDecision(outcomes, unique, (reason) => builder.skip(reason));
+  const reported = outcomesByDecision(checkedOutcomes(outcomes, unique, (reason) => builder.skip(reason)));
   const ordered = [...unique.values()].sort((a, b) => {
     const placedA = hasPlace(a);
     const placedB = hasPlace(b);
@@ -252,28 +252,23 @@ function datasetSink(options: BuildDatasetOptions): {
 }
 
 /**
- * Outcomes grouped by decision, after the checks an outcome passes on its own and the lookup of its
- * decision. Checks run in this order, so a row is counted under its first problem.
+ * The outcomes that pass the checks an outcome passes on its own and the lookup of its decision.
+ * Checks run in this order, so a row is counted under its first problem.
  */
-function outcomesByDecision(
+function checkedOutcomes(
   outcomes: Iterable<OutcomeRow>,
   decisions: ReadonlyMap<string, DecisionRow>,
   skip: (reason: string) => void,
-): Map<string, OutcomeRow[]> {
-  const byDecision = new Map<string, OutcomeRow[]>();
+): OutcomeRow[] {
+  const usable: OutcomeRow[] = [];
   const seen = new Set<string>();
   for (const outcome of outcomes) {
     const reason =
       outcomeProblem(outcome, seen) ?? (decisions.has(outcome.decisionId) ? undefined : "without-decision");
-    if (reason) {
-      skip(`outcome:${reason}`);
-      continue;
-    }
-    const list = byDecision.get(outcome.decisionId);
-    if (list) list.push(outcome);
-    else byDecision.set(outcome.decisionId, [outcome]);
+    if (reason) skip(`outcome:${reason}`);
+    else usable.push(outcome);
   }
-  return byDecision;
+  return usable;
 }
 
 /** Why an outcome cannot count whatever its decision, or undefined. */
@@ -365,7 +360,7 @@ function reencode(row: DecisionRow, encoder: Encoder): Checked<Encoding> {
 type TrajectoryPosition = Pick<DecisionRow, "visitorHash" | "ts" | "id">;
 
 /** Visitor, then time, then id (so that equal timestamps still sort the same way every run). */
-export function trajectoryOrder(a: TrajectoryPosition, b: TrajectoryPosition): number {
+function trajectoryOrder(a: TrajectoryPosition, b: TrajectoryPosition): number {
   if (a.visitorHash !== b.visitorHash) return a.visitorHash < b.visitorHash ? -1 : 1;
   if (a.ts !== b.ts) return a.ts - b.ts;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;

@@ -1,5 +1,6 @@
 import type { ExperimentLogRow } from "../../shared/experiment-verdict.ts";
 import type { Experiment } from "../../shared/experiment.ts";
+import { outcomesByDecision } from "../../shared/log-row.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 
 /**
@@ -22,15 +23,4 @@ export function experimentRows(
     for (const o of attached) rows.push({ ...base, kind: o.kind, value: o.value });
   }
   return rows;
-}
-
-/** Each decision's outcomes, by decision id. */
-export function outcomesByDecision(outcomes: readonly OutcomeRow[]): Map<string, OutcomeRow[]> {
-  const byDecision = new Map<string, OutcomeRow[]>();
-  for (const outcome of outcomes) {
-    const list = byDecision.get(outcome.decisionId);
-    if (list) list.push(outcome);
-    else byDecision.set(outcome.decisionId, [outcome]);
-  }
-  return byDecision;
 }

@@ -3,7 +3,7 @@ import type { Experiment } from "../../shared/experiment.ts";
 import { rewardOf, type RewardSpec } from "../../shared/reward.ts";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import { decodeShadow } from "../../shared/shadow.ts";
-import { outcomesByDecision } from "./rows.ts";
+import { outcomesByDecision } from "../../shared/log-row.ts";
 
 export interface ShadowEstimate {
   version: string;

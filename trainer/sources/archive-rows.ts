@@ -1,5 +1,19 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import { z } from "zod";
+import type { ArchiveTable } from "../../shared/archive.ts";
 import { OUTCOME_KINDS, type DecisionRow, type OutcomeRow } from "../../shared/schema.ts";
+
+/** The day partitions (`day=YYYY-MM-DD`) of `table` in an archive directory, oldest first; none when it has no such folder. */
+export async function archiveDays(dir: string, table: ArchiveTable): Promise<string[]> {
+  const entries = await readdir(path.join(dir, table)).catch(() => [] as string[]);
+  return entries.filter((d) => d.startsWith("day=")).sort();
+}
+
+/** `text` as a DuckDB string literal. */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
 
 /** A decisions row as DuckDB reads it from a Parquet part (D1's column names). */
 export const decisionSchema = z

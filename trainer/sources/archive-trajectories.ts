@@ -5,7 +5,7 @@ import { z } from "zod";
 import { OUTCOME_KINDS } from "../../shared/schema.ts";
 import type { DecisionWithOutcomes, TrajectoryStream } from "../data/build-dataset.ts";
 import type { SkipCounts } from "../data/dataset.ts";
-import { decisionSchema, outcomeSchema } from "./archive-rows.ts";
+import { archiveDays, decisionSchema, outcomeSchema, sqlString } from "./archive-rows.ts";
 
 /**
  * How many decisions one query sorts. DuckDB's memory limit does not hold for a sort of the whole
@@ -13,13 +13,13 @@ import { decisionSchema, outcomeSchema } from "./archive-rows.ts";
  * visitors, each small enough to sort in memory, and read range after range: the ranges are
  * ordered, so the rows still come in trajectory order, and a visitor never spans two of them.
  */
-export const VISITOR_RANGE_ROWS = 200_000;
+const VISITOR_RANGE_ROWS = 200_000;
 
 const KINDS = OUTCOME_KINDS.map((kind) => `'${kind}'`).join(", ");
 const VALID_OUTCOME = `kind IN (${KINDS}) AND isfinite(value) AND value >= 0`;
 
 /** A half-open range of visitor hashes; an open end is unbounded. */
-export interface VisitorRange {
+interface VisitorRange {
   from?: string;
   to?: string;
 }
@@ -31,11 +31,7 @@ export interface VisitorRange {
  * in this order. Outcome copies (a part archived twice) collapse to one per key; decision copies
  * arrive side by side and the reader keeps the first.
  */
-export function trajectoriesQuery(
-  decisionParts: string,
-  outcomeParts: string | undefined,
-  range: VisitorRange,
-): string {
+function trajectoriesQuery(decisionParts: string, outcomeParts: string | undefined, range: VisitorRange): string {
   const bounds = [
     range.from === undefined ? undefined : `visitor_hash >= ${sqlString(range.from)}`,
     range.to === undefined ? undefined : `visitor_hash < ${sqlString(range.to)}`,
@@ -77,11 +73,9 @@ function outcomeCte(outcomeParts: string | undefined, where?: string): string {
 )`;
 }
 
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
-
 const countRowSchema = z.object({ reason: z.string(), count: z.bigint() });
+const totalRowSchema = z.object({ count: z.bigint() });
+const visitorRowSchema = z.object({ visitor_hash: z.string() });
 const outcomesColumnSchema = z.object({ outcomes: z.array(outcomeSchema).nullable() });
 
 /**
@@ -140,15 +134,13 @@ async function visitorRanges(
 ): Promise<VisitorRange[]> {
   const parts = `read_parquet(${sqlString(decisionParts)}, hive_partitioning = false)`;
   const [total] = await (await connection.run(`SELECT count(*) AS count FROM ${parts}`)).getRowObjectsJS();
-  const rangeCount = Math.ceil(Number(z.object({ count: z.bigint() }).parse(total).count) / rangeRows);
+  const rangeCount = Math.ceil(Number(totalRowSchema.parse(total).count) / rangeRows);
   if (rangeCount <= 1) return [{}];
   // Sorted by DuckDB, so that the cuts follow the order its range predicates compare in.
   const sample = await connection.run(
     `SELECT visitor_hash FROM (SELECT visitor_hash FROM ${parts} USING SAMPLE reservoir(${rangeCount * 200} ROWS) REPEATABLE (1)) ORDER BY visitor_hash`,
   );
-  const hashes = (await sample.getRowObjectsJS()).map(
-    (row) => z.object({ visitor_hash: z.string() }).parse(row).visitor_hash,
-  );
+  const hashes = (await sample.getRowObjectsJS()).map((row) => visitorRowSchema.parse(row).visitor_hash);
   const cuts = [
     ...new Set(
       Array.from({ length: rangeCount - 1 }, (_, i) => hashes[Math.floor(((i + 1) * hashes.length) / rangeCount)]!),
@@ -159,8 +151,7 @@ async function visitorRanges(
 
 /** The glob of `table`'s parts under `dir`, or undefined when it has none (DuckDB refuses an empty glob). */
 async function partsGlob(dir: string, table: "decisions" | "outcomes"): Promise<string | undefined> {
-  const days = (await readdir(path.join(dir, table)).catch(() => [] as string[])).filter((d) => d.startsWith("day="));
-  for (const day of days) {
+  for (const day of await archiveDays(dir, table)) {
     const files = await readdir(path.join(dir, table, day));
     if (files.some((f) => f.endsWith(".parquet"))) return path.join(dir, table, "day=*", "*.parquet");
   }

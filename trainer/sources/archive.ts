@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { z } from "zod";
 import { ARCHIVE_TABLES, archivePrefix } from "../../shared/archive.ts";
 import { openLocalBindings } from "../runtime/local-bindings.ts";
-import { decisionSchema, outcomeSchema } from "./archive-rows.ts";
+import { archiveDays, decisionSchema, outcomeSchema, sqlString } from "./archive-rows.ts";
 import { archiveTrajectories } from "./archive-trajectories.ts";
 import type { LogSource } from "./log-source.ts";
 
@@ -75,9 +75,11 @@ export async function openArchiveSource(
 }
 
 /**
- * An archive laid out as shared/archive.ts says, in a local directory: DuckDB scans the parts of one
- * day at a time, takes one row per key (a row may sit in two parts), orders them as the D1 sources
- * do, and hands them over a chunk at a time, spilling to disk past `memoryLimit`.
+ * An archive laid out as shared/archive.ts says, in a local directory, read by DuckDB (spilling to
+ * disk past `memoryLimit`), one row per key (a row may sit in two parts). Its rows come one day's
+ * partition at a time, ordered as the D1 sources order them; its trajectories one range of visitors
+ * at a time (archive-trajectories.ts). Either way a chunk at a time, in memory that does not grow
+ * with the archive.
  */
 export async function archiveDirectorySource(
   dir: string,
@@ -96,14 +98,11 @@ export async function archiveDirectorySource(
   // key within a day is one row per key overall, and days in order are rows in order. Memory then
   // grows with the largest day, not with the archive.
   async function* rowsOf<T>(table: "decisions" | "outcomes", key: string, order: string, schema: z.ZodType<T>) {
-    const days = (await readdir(path.join(dir, table)).catch(() => [] as string[]))
-      .filter((d) => d.startsWith("day="))
-      .sort();
-    for (const day of days) {
-      const glob = path.join(dir, table, day, "*.parquet").replaceAll("'", "''");
+    for (const day of await archiveDays(dir, table)) {
+      const glob = sqlString(path.join(dir, table, day, "*.parquet"));
       const result = await connection.stream(
         `SELECT * EXCLUDE (copy) FROM (
-           SELECT *, row_number() OVER (PARTITION BY ${key}) AS copy FROM read_parquet('${glob}', hive_partitioning = false)
+           SELECT *, row_number() OVER (PARTITION BY ${key}) AS copy FROM read_parquet(${glob}, hive_partitioning = false)
          ) WHERE copy = 1 ORDER BY ${order}`,
       );
       const columns = result.columnNames();
