@@ -5,7 +5,7 @@
  * (the queue send, and the consumer's D1 writes that local emulation runs on the same cores).
  * Never deployed; nothing reads its (absent) logs.
  */
-import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../shared/catalogue-document.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { LogShipper } from "../edge/logging/log-shipper.ts";
 import { ExperimentCache } from "../edge/experiment/experiment-cache.ts";
@@ -17,7 +17,7 @@ class DiscardingShipper extends LogShipper {
 }
 
 export default createWorker({
-  policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
-  experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+  policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
   logs: new DiscardingShipper(),
 });

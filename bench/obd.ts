@@ -92,6 +92,7 @@ export const obdBenchmark: Measurement = {
             interval: { method: "bootstrap", replicates: 200 },
             current: null,
             control: setup.control,
+            catalogue: setup.catalogue,
             backend: backend.label,
             qtable: {},
             safe: {},

@@ -7,7 +7,7 @@
  * blur the way it blurs req/s. workerd's clock ticks in whole milliseconds, so a call runs `n`
  * requests and reports the elapsed time; the caller divides.
  */
-import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../shared/catalogue-document.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { LogShipper } from "../edge/logging/log-shipper.ts";
 import { ExperimentCache } from "../edge/experiment/experiment-cache.ts";
@@ -18,8 +18,8 @@ import { decideTraffic } from "./traffic.ts";
 import type { RequestCpuReport } from "./worker-reports.ts";
 
 const edge = createWorker({
-  policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
-  experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+  policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
   logs: new LogShipper(),
 });
 const targets = {

@@ -5,11 +5,11 @@
 -- and a 7-day horizon. Run from the directory that holds archive/. Unlike the trainer it does not
 -- re-check rows or re-encode those logged under an older feature spec.
 WITH decision AS (
-  SELECT DISTINCT ON (id) * FROM read_parquet('archive/decisions/*/*.parquet', hive_partitioning = false)
+  SELECT DISTINCT ON (id) * FROM read_parquet('archive/decisions/*/*.parquet', hive_partitioning = false, union_by_name = true)
 ),
 outcome AS (
   SELECT DISTINCT ON (decision_id, kind, event_key) *
-  FROM read_parquet('archive/outcomes/*/*.parquet', hive_partitioning = false)
+  FROM read_parquet('archive/outcomes/*/*.parquet', hive_partitioning = false, union_by_name = true)
 ),
 cost(action, type, rate, amount, cap) AS (
   VALUES ('none', 'free', 0, 0, 0), ('pct10', 'percent_of_order', 0.10, 0, 0),

@@ -1,4 +1,4 @@
-import { DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../shared/catalogue-document.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { LogShipper } from "./logging/log-shipper.ts";
 import { ExperimentCache } from "./experiment/experiment-cache.ts";
@@ -7,7 +7,7 @@ import { createWorker } from "./worker.ts";
 
 // Module scope is the isolate: the decoded policy and the log counters live as long as it does.
 export default createWorker({
-  policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
-  experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+  policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
   logs: new LogShipper(),
 });

@@ -34,7 +34,11 @@ export function createWorker(deps: EdgeDeps) {
         [
           "experiment monitor",
           async () => {
-            const report = await monitorExperiment(env, deps.policies.catalogue, new Date(controller.scheduledTime));
+            const report = await monitorExperiment(
+              env,
+              deps.policies.catalogue.document.promotions,
+              new Date(controller.scheduledTime),
+            );
             return report ? `${report.experimentId}: ${report.verdict.action}` : "no experiment";
           },
         ],

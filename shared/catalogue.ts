@@ -1,6 +1,7 @@
 import type { Context } from "./context.ts";
 
-export type PromotionKind = "none" | "percent_off" | "fixed_off" | "free_shipping" | "bundle" | "gift";
+export const PROMOTION_KINDS = ["none", "percent_off", "fixed_off", "free_shipping", "bundle", "gift"] as const;
+export type PromotionKind = (typeof PROMOTION_KINDS)[number];
 
 /** What the promotion costs the shop, given the order it applies to. */
 export type CostModel =
@@ -25,11 +26,28 @@ export interface PromotionDisplay {
   badge?: string;
 }
 
+/**
+ * What the promotion offers the visitor, as numbers a policy with promotion features can learn
+ * from: two promotions with like attributes are expected to act alike, which is what lets such a
+ * policy serve a promotion it never saw logged.
+ */
+export interface PromotionAttributes {
+  /** Price cut in % of the order (0 for a fixed amount, shipping or a gift). */
+  depthPct: number;
+  /** Amount off or given, in shop currency (a gift's worth, the shipping fee waived). */
+  fixedValue: number;
+  /** Whether it waives shipping. */
+  shipping: boolean;
+  /** Expected order value relative to no promotion (a bundle adds a second item: 1.2). */
+  basketUplift: number;
+}
+
 export interface Promotion {
   id: string;
   kind: PromotionKind;
   display: PromotionDisplay;
   cost: CostModel;
+  attributes: PromotionAttributes;
   eligibility: Eligibility;
 }
 
@@ -45,6 +63,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "none",
     display: { headline: "" },
     cost: { type: "free" },
+    attributes: { depthPct: 0, fixedValue: 0, shipping: false, basketUplift: 1 },
     eligibility: {},
   },
   {
@@ -52,6 +71,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "percent_off",
     display: { headline: "10% off your order", code: "TAKE10", badge: "-10%" },
     cost: { type: "percent_of_order", rate: 0.1 },
+    attributes: { depthPct: 10, fixedValue: 0, shipping: false, basketUplift: 1 },
     eligibility: {},
   },
   {
@@ -59,6 +79,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "percent_off",
     display: { headline: "20% off orders over 60", code: "TAKE20", badge: "-20%" },
     cost: { type: "percent_of_order", rate: 0.2 },
+    attributes: { depthPct: 20, fixedValue: 0, shipping: false, basketUplift: 1 },
     eligibility: { minCartValue: 60, maxExposuresPerVisitor7d: 3 },
   },
   {
@@ -66,6 +87,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "fixed_off",
     display: { headline: "5 off orders over 40", code: "FIVE", badge: "-5" },
     cost: { type: "fixed", amount: 5 },
+    attributes: { depthPct: 0, fixedValue: 5, shipping: false, basketUplift: 1 },
     eligibility: { minCartValue: 40 },
   },
   {
@@ -73,6 +95,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "free_shipping",
     display: { headline: "Free shipping today", badge: "Free delivery" },
     cost: { type: "fixed", amount: 6 },
+    attributes: { depthPct: 0, fixedValue: 6, shipping: true, basketUplift: 1 },
     eligibility: { countries: ["US", "GB", "DE", "FR", "NL", "ES", "IT"] },
   },
   {
@@ -80,6 +103,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "bundle",
     display: { headline: "Buy 2, get 15% off both", badge: "Bundle" },
     cost: { type: "percent_of_order_capped", rate: 0.15, cap: 30 },
+    attributes: { depthPct: 15, fixedValue: 0, shipping: false, basketUplift: 1.2 },
     eligibility: { minCartValue: 30 },
   },
   {
@@ -87,6 +111,7 @@ export const DEFAULT_CATALOGUE = [
     kind: "gift",
     display: { headline: "A free gift with orders over 80", badge: "Gift" },
     cost: { type: "fixed", amount: 4 },
+    attributes: { depthPct: 0, fixedValue: 4, shipping: false, basketUplift: 1 },
     eligibility: { minCartValue: 80, maxExposuresPerVisitor7d: 2 },
   },
 ] as const satisfies Catalogue;

@@ -7,12 +7,14 @@ import {
   type ExposureCounts,
   type Promotion,
 } from "./catalogue.ts";
+import { DEFAULT_NEW_PROMOTION_EXPLORATION, type NewPromotionExploration } from "./catalogue-document.ts";
 import type { Context } from "./context.ts";
 import { encodeFeaturesInto, stateKey, type CompiledFeatureSpec } from "./features.ts";
-import { actionProbabilities, choose, decisionUniform, type Choice } from "./policy/explore.ts";
+import { actionProbabilities, choose, decisionUniform, type Choice, type NewPromotionBoost } from "./policy/explore.ts";
 import { PolicyFormatError } from "./policy/format.ts";
 import { compileInference, type QFunction } from "./policy/infer.ts";
-import type { Exploration, Policy } from "./policy/types.ts";
+import type { Exploration, FeaturesModel, Policy } from "./policy/types.ts";
+import { encodePromotion, PROMOTION_ENCODING, PROMOTION_FEATURE_WIDTH } from "./promotion-features.ts";
 
 export const FALLBACK_VERSION = "fallback";
 
@@ -43,6 +45,11 @@ export interface DecisionEngine {
   /** With no policy, the control it serves; null when a policy decides. */
   control: ControlPolicy | null;
   /**
+   * Catalogue promotions (ids) that a features policy knows only by their attributes, and so
+   * explores more (see NewPromotionExploration); empty for every other engine.
+   */
+  newPromotions: readonly string[];
+  /**
    * Every action's probability at this context under this eligibility mask: what `decide` draws
    * from. Like `decide`, it reuses the engine's feature buffer.
    */
@@ -56,19 +63,26 @@ export interface DecisionEngine {
  * measures is what the Worker does. With no policy it serves `control`, exploring its share.
  *
  * Throws {@link PolicyFormatError} (`spec_mismatch`, `action_mismatch`, `shape_mismatch`) when the
- * policy was not built for this feature spec and catalogue.
+ * policy was not built for this feature spec and catalogue. A features policy fits any catalogue:
+ * it scores each promotion by its attributes, and explores the ones it barely saw (`newPromotions`).
  */
 export function createDecisionEngine(
   policy: Policy | null,
   catalogue: Catalogue,
   spec: CompiledFeatureSpec,
   control: ControlPolicy = DEFAULT_CONTROL,
+  newPromotions: NewPromotionExploration = DEFAULT_NEW_PROMOTION_EXPLORATION,
 ): DecisionEngine {
   if (policy) checkPolicyFits(policy, catalogue, spec);
   const fallback = controlAsPolicy(control, catalogue);
+  const featuresModel = policy?.model.algorithm === "features" ? policy.model : null;
   const { qOf, exploration } = policy
-    ? { qOf: compileInference(policy.model), exploration: policy.meta.exploration }
+    ? {
+        qOf: compileInference(policy.model, featuresModel ? catalogue.map(encodePromotion) : undefined),
+        exploration: policy.meta.exploration,
+      }
     : fallback;
+  const boost = featuresModel ? newPromotionBoost(featuresModel, catalogue, newPromotions) : undefined;
   const version = policy ? policy.meta.version : FALLBACK_VERSION;
   const features = new Float32Array(spec.width);
   const scratch = new Float64Array(catalogue.length);
@@ -78,16 +92,17 @@ export function createDecisionEngine(
     policy,
     exploration,
     control: policy ? null : control,
+    newPromotions: boost ? catalogue.filter((_, i) => boost.promotions[i] === 1).map((p) => p.id) : [],
     probabilities(context, eligible) {
       encodeFeaturesInto(spec, context, features);
-      return actionProbabilities(qOf(features, stateKey(spec, context)), eligible, exploration);
+      return actionProbabilities(qOf(features, stateKey(spec, context)), eligible, exploration, undefined, boost);
     },
     decide(context, exposures, decisionId, candidates) {
       encodeFeaturesInto(spec, context, features);
       const key = stateKey(spec, context);
       const eligible = eligibleMask(catalogue, context, exposures, candidates);
       const u = decisionUniform(decisionId);
-      let choice = choose(qOf(features, key), eligible, u, exploration, scratch);
+      let choice = choose(qOf(features, key), eligible, u, exploration, scratch, boost);
       let fault: string | null = null;
       if (!isServable(choice, eligible)) {
         // A decoded policy has finite weights, but a network can still overflow to ±Infinity and
@@ -126,6 +141,29 @@ export function controlRule(
   return { q, exploration: { type: "epsilon", epsilon: control.exploration, floor: 0 } };
 }
 
+/**
+ * A promotion is new to a features policy unless the policy was trained with a promotion of the
+ * same id and the same encoded attributes (an edited promotion is a new one) that the logs showed
+ * at least `untilDecisions` times.
+ */
+function newPromotionBoost(
+  model: FeaturesModel,
+  catalogue: Catalogue,
+  settings: NewPromotionExploration,
+): NewPromotionBoost | undefined {
+  const promotions = new Uint8Array(catalogue.length);
+  catalogue.forEach((promotion, i) => {
+    const trained = model.promotions.find((p) => p.id === promotion.id);
+    const encoded = encodePromotion(promotion);
+    const known =
+      trained !== undefined &&
+      trained.decisions >= settings.untilDecisions &&
+      trained.features.every((x, k) => x === encoded[k]);
+    promotions[i] = known ? 0 : 1;
+  });
+  return promotions.some((flag) => flag === 1) ? { promotions, share: settings.share } : undefined;
+}
+
 function isServable(choice: Choice, eligible: Uint8Array): boolean {
   return eligible[choice.action] === 1 && choice.propensity > 0 && choice.propensity <= 1;
 }
@@ -151,6 +189,10 @@ function checkPolicyFits(policy: Policy, catalogue: Catalogue, spec: CompiledFea
       `policy was trained on feature spec ${meta.featureSpecHash}, this side runs ${spec.hash}`,
     );
   }
+  if (model.algorithm === "features") {
+    checkFeaturesModelFits(model, spec);
+    return;
+  }
   const ids = catalogue.map((p) => p.id);
   if (meta.actions.length !== ids.length || meta.actions.some((a, i) => a !== ids[i])) {
     throw new PolicyFormatError(
@@ -174,5 +216,22 @@ function checkPolicyFits(policy: Policy, catalogue: Catalogue, spec: CompiledFea
         `a network of ${first?.inputs} inputs and ${last?.outputs} outputs does not fit ${spec.width} features × ${ids.length} actions`,
       );
     }
+  }
+}
+
+function checkFeaturesModelFits(model: FeaturesModel, spec: CompiledFeatureSpec): void {
+  if (model.promotionEncoding !== PROMOTION_ENCODING) {
+    throw new PolicyFormatError(
+      "spec_mismatch",
+      `policy encodes promotions as ${model.promotionEncoding}, this side as ${PROMOTION_ENCODING}`,
+    );
+  }
+  const visitorInputs = model.visitor[0]?.inputs;
+  const promotionInputs = model.promotion[0]?.inputs;
+  if (visitorInputs !== spec.width || promotionInputs !== PROMOTION_FEATURE_WIDTH) {
+    throw new PolicyFormatError(
+      "shape_mismatch",
+      `towers of ${visitorInputs} visitor and ${promotionInputs} promotion inputs do not fit ${spec.width} visitor and ${PROMOTION_FEATURE_WIDTH} promotion features`,
+    );
   }
 }

@@ -13,6 +13,8 @@ export interface LoggedDecision {
   visitorHash: string;
   policyVersion: string;
   featureSpecHash: string;
+  /** The catalogue the decision was made under: catalogueHash of its promotions. */
+  catalogueHash: string;
   /** The raw context, kept so that a newer feature spec can re-encode the row. */
   context: object;
   features: ArrayLike<number>;
@@ -35,6 +37,7 @@ export function toDecisionRow(d: LoggedDecision): DecisionRow {
     visitorHash: d.visitorHash,
     policyVersion: d.policyVersion,
     featureSpecHash: d.featureSpecHash,
+    catalogueHash: d.catalogueHash,
     context: JSON.stringify(d.context),
     // Array.from copies: the edge's feature buffer is reused by the next decision.
     features: JSON.stringify(Array.from(d.features)),

@@ -1,3 +1,5 @@
+import type { PolicyModel } from "./policy/types.ts";
+
 /**
  * The slice of a KV namespace the policy registry needs. A Workers `KVNamespace` (local, through
  * wrangler's platform proxy) satisfies it as is; the remote adapter speaks the Cloudflare API.
@@ -17,7 +19,7 @@ export interface PolicyKv {
 /** What `promo policies` shows without downloading every policy: stored as KV metadata (≤ 1 KiB). */
 export interface PolicyListing {
   version: string;
-  algorithm: "qtable" | "dqn";
+  algorithm: PolicyModel["algorithm"];
   createdAt: string;
   bytes: number;
   sha256: string;

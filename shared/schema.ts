@@ -12,6 +12,8 @@ export const decisions = sqliteTable(
     visitorHash: text("visitor_hash").notNull(),
     policyVersion: text("policy_version").notNull(),
     featureSpecHash: text("feature_spec_hash").notNull(),
+    /** Hash of the catalogue the decision was made under (shared/catalogue-document.ts); null in rows older than it. */
+    catalogueHash: text("catalogue_hash"),
     /** The raw {@link Context} as JSON, so that a newer feature spec can re-encode the row. */
     context: text("context").notNull(),
     /** The encoded feature vector as a JSON array of numbers. */

@@ -13,6 +13,7 @@ export function decisionsParquet(rows: readonly DecisionRow[]): ArrayBuffer {
       { name: "visitor_hash", data: rows.map((r) => r.visitorHash), type: "STRING", nullable: false },
       { name: "policy_version", data: rows.map((r) => r.policyVersion), type: "STRING", nullable: false },
       { name: "feature_spec_hash", data: rows.map((r) => r.featureSpecHash), type: "STRING", nullable: false },
+      { name: "catalogue_hash", data: rows.map((r) => r.catalogueHash ?? null), type: "STRING" },
       { name: "context", data: rows.map((r) => r.context), type: "STRING", nullable: false },
       { name: "features", data: rows.map((r) => r.features), type: "STRING", nullable: false },
       { name: "state_key", data: rows.map((r) => r.stateKey), type: "INT32", nullable: false },

@@ -1,13 +1,17 @@
-import type { Catalogue } from "../../shared/catalogue.ts";
+import type { CatalogueDocument } from "../../shared/catalogue-document.ts";
+import { DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.ts";
 import type { CompiledFeatureSpec } from "../../shared/features.ts";
 import type { DecodeExpectations, Policy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY, type PolicyPointer } from "../../shared/policy-store.ts";
+import { readCatalogue, servedCatalogue, type ServedCatalogue } from "./kv-catalogue.ts";
 import { describeLoadFailure, fetchPolicy, readPolicyPointer } from "./kv-policy.ts";
 
 interface SnapshotStatus {
   engine: DecisionEngine;
-  /** Why the latest refresh did not serve what the pointer names; null when it does. */
+  /** The catalogue the engine decides under. */
+  catalogue: ServedCatalogue;
+  /** Why the latest refresh did not serve what the pointer and the catalogue say; null when it does. */
   lastError: string | null;
 }
 
@@ -17,32 +21,31 @@ export type PolicySnapshot =
   | (SnapshotStatus & { source: "fallback"; policy: null; pointer: null; loadedAt: null });
 
 /**
- * The decoded policy of this isolate. It re-reads the KV pointer at most once per refresh window,
- * re-decodes only when the pointer moved, and swaps only a policy that verified: on any failure it
- * keeps serving the last good one (or the fallback) and reports why in `lastError`.
+ * The decoded policy of this isolate, and the catalogue it decides under. It re-reads the KV
+ * pointer and the catalogue at most once per refresh window, re-decodes only when the pointer
+ * moved, and swaps only a policy that verified and fits the catalogue: on any failure it keeps
+ * serving the last good one (or the fallback) and reports why in `lastError`. A new catalogue is
+ * always taken (it is the operator's word on what may be shown): a policy that cannot serve it
+ * gives way to the control.
  */
 export class PolicyCache {
-  readonly catalogue: Catalogue;
   readonly spec: CompiledFeatureSpec;
-  readonly actionIds: readonly string[];
+  readonly #builtIn: ServedCatalogue;
   #snapshot: PolicySnapshot;
   #fault: { version: string; reason: string } | null = null;
   #checkedAt: number | null = null;
   #refreshesStarted = 0;
   #refreshApplied = 0;
 
-  constructor(catalogue: Catalogue, spec: CompiledFeatureSpec) {
-    this.catalogue = catalogue;
+  constructor(builtIn: CatalogueDocument, spec: CompiledFeatureSpec) {
     this.spec = spec;
-    this.actionIds = catalogue.map((p) => p.id);
-    this.#snapshot = {
-      source: "fallback",
-      policy: null,
-      pointer: null,
-      engine: createDecisionEngine(null, catalogue, spec),
-      loadedAt: null,
-      lastError: null,
-    };
+    this.#builtIn = servedCatalogue(builtIn, null);
+    this.#snapshot = this.#fallback(this.#builtIn, null);
+  }
+
+  /** The catalogue served now: what the page may show, and what decisions are logged under. */
+  get catalogue(): ServedCatalogue {
+    return this.#snapshot.catalogue;
   }
 
   /** Why the latest refresh was refused, or else why the policy served cannot decide; null when all is well. */
@@ -89,35 +92,83 @@ export class PolicyCache {
 
   async #load(kv: KVNamespace, now: number): Promise<PolicySnapshot> {
     const served = this.#snapshot;
+    let catalogue = served.catalogue;
+    let catalogueProblem: string | null = null;
     try {
+      ({ catalogue, problem: catalogueProblem } = await readCatalogue(kv, served.catalogue, this.#builtIn));
+      // The served policy, rebuilt over a new catalogue; null when it cannot serve that one.
+      const kept = catalogue === served.catalogue ? { ...served, lastError: null } : this.#rebuilt(served, catalogue);
+      const withProblems = (snapshot: PolicySnapshot, problem: string | null) => ({
+        ...snapshot,
+        lastError: joinProblems(problem, snapshot.lastError, catalogueProblem),
+      });
       const pointer = await readPolicyPointer(kv);
       if (pointer === null) {
-        return { ...served, lastError: served.source === "kv" ? `${POLICY_POINTER_KEY} is missing` : null };
+        return withProblems(kept, served.source === "kv" ? `${POLICY_POINTER_KEY} is missing` : null);
       }
-      if (
-        served.source === "kv" &&
-        served.pointer.version === pointer.version &&
-        served.pointer.sha256 === pointer.sha256
-      ) {
-        return { ...served, lastError: null };
+      if (kept.source === "kv" && kept.pointer.version === pointer.version && kept.pointer.sha256 === pointer.sha256) {
+        return withProblems(kept, null);
       }
-      const policy = await fetchPolicy(kv, pointer, this.#expectations());
-      return {
-        source: "kv",
-        policy,
-        pointer,
-        engine: createDecisionEngine(policy, this.catalogue, this.spec),
-        loadedAt: now,
-        lastError: null,
-      };
+      const policy = await fetchPolicy(kv, pointer, this.#expectations(catalogue));
+      return withProblems(
+        {
+          source: "kv",
+          policy,
+          pointer,
+          catalogue,
+          engine: createDecisionEngine(
+            policy,
+            catalogue.document.promotions,
+            this.spec,
+            DEFAULT_CONTROL,
+            catalogue.document.newPromotions,
+          ),
+          loadedAt: now,
+          lastError: null,
+        },
+        null,
+      );
     } catch (error) {
       const reason = describeLoadFailure(error);
-      console.error(`policy refresh failed, still serving ${served.engine.version}: ${reason}`);
-      return { ...served, lastError: reason };
+      const keep = catalogue === served.catalogue ? served : this.#rebuilt(served, catalogue);
+      console.error(`policy refresh failed, still serving ${keep.engine.version}: ${reason}`);
+      // A rebuilt snapshot's own problem (a policy that cannot serve the new catalogue) is news; the served one's is the last refresh's.
+      return { ...keep, lastError: joinProblems(reason, keep === served ? null : keep.lastError, catalogueProblem) };
     }
   }
 
-  #expectations(): DecodeExpectations {
-    return { featureSpecHash: this.spec.hash, actions: this.actionIds };
+  /** The served policy over another catalogue, or the control over it when the policy cannot serve it (with the reason). */
+  #rebuilt(served: PolicySnapshot, catalogue: ServedCatalogue): PolicySnapshot {
+    if (served.source === "fallback") return this.#fallback(catalogue, null);
+    const { promotions, newPromotions } = catalogue.document;
+    try {
+      const engine = createDecisionEngine(served.policy, promotions, this.spec, DEFAULT_CONTROL, newPromotions);
+      return { ...served, catalogue, engine, lastError: null };
+    } catch (error) {
+      const reason = `${served.policy.meta.version} cannot serve catalogue ${catalogue.hash}: ${describeLoadFailure(error)}`;
+      console.error(`${reason}; the control serves instead`);
+      return this.#fallback(catalogue, reason);
+    }
   }
+
+  #fallback(catalogue: ServedCatalogue, lastError: string | null): PolicySnapshot {
+    return {
+      source: "fallback",
+      policy: null,
+      pointer: null,
+      catalogue,
+      engine: createDecisionEngine(null, catalogue.document.promotions, this.spec),
+      loadedAt: null,
+      lastError,
+    };
+  }
+
+  #expectations(catalogue: ServedCatalogue): DecodeExpectations {
+    return { featureSpecHash: this.spec.hash, actions: catalogue.actionIds };
+  }
+}
+
+function joinProblems(...problems: (string | null)[]): string | null {
+  const present = problems.filter((p): p is string => p !== null);
+  return present.length === 0 ? null : present.join("; ");
 }

@@ -57,17 +57,16 @@ export function adminHandler(deps: EdgeDeps) {
     }
     const config = readConfig(c.env);
     const now = Date.now();
-    const [served, running] = await Promise.all([
-      deps.policies.current(c.env.POLICY, now, config.policyRefreshMs),
-      deps.experiments.current(c.env.POLICY, now, config.policyRefreshMs),
-    ]);
+    const served = await deps.policies.current(c.env.POLICY, now, config.policyRefreshMs);
+    const running = await deps.experiments.current(c.env.POLICY, now, config.policyRefreshMs, served.catalogue);
+    const promotions = served.catalogue.document.promotions;
     const experiments = new ExperimentRegistry(c.env.POLICY);
     const [history, look, last, rows, report] = await Promise.all([
       new PolicyRegistry(c.env.POLICY).history(),
       experiments.look(),
       experiments.last(),
       windowRows(c.env.DB),
-      running ? experimentReport(c.env.DB, deps.policies.catalogue, running.experiment) : Promise.resolve(null),
+      running ? experimentReport(c.env.DB, promotions, running.experiment) : Promise.resolve(null),
     ]);
     c.header("Cache-Control", "no-store");
     return c.html(
@@ -86,7 +85,7 @@ export function adminHandler(deps: EdgeDeps) {
         experimentProblem: deps.experiments.problem,
         monitorLook: look,
         lastExperiment: last,
-        days: dailySeries(rows, deps.policies.catalogue, DEFAULT_REWARD_SPEC),
+        days: dailySeries(rows, promotions, DEFAULT_REWARD_SPEC),
         logLoss: deps.logs.loss,
       }),
     );

@@ -20,15 +20,16 @@ export function decideHandler(deps: EdgeDeps) {
     const config = readConfig(c.env);
     const now = requestTime(c.req.raw, config);
     const request = parseRequest(decideRequestSchema, await readJsonBody(c.req.raw, config.maxBodyBytes));
-    checkCandidates(request.candidates, deps.policies.actionIds);
+    const policy = await deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs);
+    const { catalogue } = policy;
+    checkCandidates(request.candidates, catalogue.actionIds);
 
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
     const known = (await readVisitorCookie(c, key)) ?? (await newVisitor(key, now));
     const visitor = recordPageView(known.memory, now);
     const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
-    const [policy, experiment, decisionId] = await Promise.all([
-      deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
-      deps.experiments.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
+    const [experiment, decisionId] = await Promise.all([
+      deps.experiments.current(c.env.POLICY, Date.now(), config.policyRefreshMs, catalogue),
       mintDecisionId(key, now, known.hash),
     ]);
     const visitorHash = toHex(known.hash);
@@ -45,10 +46,11 @@ export function decideHandler(deps: EdgeDeps) {
       visitorHash,
       policyVersion: decision.policyVersion,
       featureSpecHash: deps.policies.spec.hash,
+      catalogueHash: catalogue.hash,
       context,
       features: decision.features,
       stateKey: decision.stateKey,
-      eligible: deps.policies.actionIds.filter((_, i) => decision.eligible[i] === 1),
+      eligible: catalogue.actionIds.filter((_, i) => decision.eligible[i] === 1),
       action: decision.promotion.id,
       propensity: decision.propensity,
       explored: decision.explored,

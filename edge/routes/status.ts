@@ -31,10 +31,13 @@ export function policyHandler(deps: EdgeDeps) {
     if (authorization !== undefined && !admin) {
       throw new ApiError(401, "invalid_admin_token", "Authorization must be Bearer <ADMIN_TOKEN>");
     }
-    const [served, experiment] = await Promise.all([
-      deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
-      deps.experiments.current(c.env.POLICY, Date.now(), config.policyRefreshMs),
-    ]);
+    const served = await deps.policies.current(c.env.POLICY, Date.now(), config.policyRefreshMs);
+    const experiment = await deps.experiments.current(
+      c.env.POLICY,
+      Date.now(),
+      config.policyRefreshMs,
+      served.catalogue,
+    );
     const meta = served.policy?.meta ?? null;
     c.header("Cache-Control", "no-store");
     const algorithm = served.policy?.model.algorithm ?? "control";
@@ -51,7 +54,13 @@ export function policyHandler(deps: EdgeDeps) {
       algorithm,
       control: served.engine.control,
       createdAt: meta?.createdAt ?? null,
-      actions: meta?.actions ?? deps.policies.actionIds,
+      actions: meta?.actions ?? served.catalogue.actionIds,
+      catalogue: {
+        hash: served.catalogue.hash,
+        source: served.catalogue.source,
+        promotions: served.catalogue.actionIds,
+        newPromotions: served.engine.newPromotions,
+      },
       exploration: served.engine.exploration,
       training: meta?.training ?? null,
       offlineEstimate: meta?.training?.estimate ?? null,

@@ -20,14 +20,43 @@ export function greedyAction(q: ArrayLike<number>, eligible: ArrayLike<number>):
 }
 
 /**
+ * Extra exploration for promotions a policy knows only by their attributes: `share` of every
+ * decision is spread evenly over the eligible ones flagged in `promotions`.
+ */
+export interface NewPromotionBoost {
+  promotions: Uint8Array;
+  share: number;
+}
+
+/**
  * Probabilities of each action under the exploration rule, restricted to the eligible ones.
- * Ineligible actions get exactly 0; every eligible one gets at least min(floor, 1/n).
+ * Ineligible actions get exactly 0; every eligible one gets at least min(floor, 1/n). With a
+ * `boost`, the result is (1 − share)·that + share spread over the eligible new promotions.
  */
 export function actionProbabilities(
   q: ArrayLike<number>,
   eligible: ArrayLike<number>,
   exploration: Exploration,
   out: Float64Array = new Float64Array(eligible.length),
+  boost?: NewPromotionBoost,
+): Float64Array {
+  ruleProbabilities(q, eligible, exploration, out);
+  if (boost === undefined || !(boost.share > 0)) return out;
+  let boosted = 0;
+  for (let i = 0; i < eligible.length; i++) if (eligible[i] && boost.promotions[i]) boosted++;
+  if (boosted === 0) return out;
+  const share = Math.min(1, boost.share);
+  for (let i = 0; i < eligible.length; i++) {
+    out[i] = (1 - share) * out[i]! + (eligible[i] && boost.promotions[i] ? share / boosted : 0);
+  }
+  return out;
+}
+
+function ruleProbabilities(
+  q: ArrayLike<number>,
+  eligible: ArrayLike<number>,
+  exploration: Exploration,
+  out: Float64Array,
 ): Float64Array {
   out.fill(0);
   const greedy = greedyAction(q, eligible);
@@ -75,8 +104,9 @@ export function choose(
   u: number,
   exploration: Exploration,
   scratch?: Float64Array,
+  boost?: NewPromotionBoost,
 ): Choice {
-  const p = actionProbabilities(q, eligible, exploration, scratch);
+  const p = actionProbabilities(q, eligible, exploration, scratch, boost);
   // When rounding leaves the cumulative sum a hair under 1 and u lands above it, the draw goes to the
   // last action that can be drawn at all: never to one whose propensity is 0.
   let action = -1;

@@ -1,5 +1,5 @@
 import { crc32, utf8 } from "../hash.ts";
-import type { DenseLayer, Exploration, Policy, PolicyMeta, PolicyModel, Precision } from "./types.ts";
+import type { DenseLayer, Exploration, Policy, PolicyMeta, PolicyModel, Precision, TrainedPromotion } from "./types.ts";
 
 /**
  * Binary policy format, little-endian:
@@ -49,10 +49,21 @@ interface TensorDescriptor {
   scale?: number;
 }
 
+/** A features policy's promotion table, as the header holds it. */
+interface SerializedPromotion {
+  id: string;
+  features: number[];
+  decisions: number;
+}
+
 interface SerializedHeader extends PolicyMeta {
   algorithm: PolicyModel["algorithm"];
   precision: Precision;
   stateCount?: number;
+  /** features only: layers of the visitor tower, whose tensors come first, then the promotion tower's. */
+  visitorLayers?: number;
+  promotionEncoding?: string;
+  promotions?: SerializedPromotion[];
   tensors: TensorDescriptor[];
 }
 
@@ -72,10 +83,39 @@ function tensorsOf(model: PolicyModel): NamedTensor[] {
     }
     return [{ name: "q", shape: [model.stateCount, actions], data: model.q, quantizable: true }];
   }
-  return model.layers.flatMap((layer, i) => [
-    { name: `dense_${i}/kernel`, shape: [layer.inputs, layer.outputs], data: layer.kernel, quantizable: true },
-    { name: `dense_${i}/bias`, shape: [layer.outputs], data: layer.bias, quantizable: false },
+  if (model.algorithm === "features") {
+    return [...layerTensors(model.visitor, "visitor"), ...layerTensors(model.promotion, "promotion")];
+  }
+  return layerTensors(model.layers, "dense");
+}
+
+function layerTensors(layers: readonly DenseLayer[], prefix: string): NamedTensor[] {
+  return layers.flatMap((layer, i) => [
+    { name: `${prefix}_${i}/kernel`, shape: [layer.inputs, layer.outputs], data: layer.kernel, quantizable: true },
+    { name: `${prefix}_${i}/bias`, shape: [layer.outputs], data: layer.bias, quantizable: false },
   ]);
+}
+
+/** What the header says beyond the meta for each algorithm. */
+function modelHeader(
+  model: PolicyModel,
+): Pick<SerializedHeader, "stateCount" | "visitorLayers" | "promotionEncoding" | "promotions"> {
+  switch (model.algorithm) {
+    case "qtable":
+      return { stateCount: model.stateCount };
+    case "dqn":
+      return {};
+    case "features":
+      return {
+        visitorLayers: model.visitor.length,
+        promotionEncoding: model.promotionEncoding,
+        promotions: model.promotions.map((p) => ({
+          id: p.id,
+          features: Array.from(p.features),
+          decisions: p.decisions,
+        })),
+      };
+  }
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
@@ -111,7 +151,7 @@ export function encodePolicy(policy: Policy, precision: Precision = "float32"): 
     ...policy.meta,
     algorithm: policy.model.algorithm,
     precision,
-    ...(policy.model.algorithm === "qtable" ? { stateCount: policy.model.stateCount } : {}),
+    ...modelHeader(policy.model),
     tensors: descriptors,
   };
   const headerBytes = utf8(JSON.stringify(header));
@@ -195,7 +235,8 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
       `policy was trained on feature spec ${header.featureSpecHash}, this side runs ${expect.featureSpecHash}`,
     );
   }
-  if (expect.actions !== undefined && !sameStrings(header.actions, expect.actions)) {
+  // A features policy scores promotions by their attributes: the catalogue may differ from the one it was trained on.
+  if (expect.actions !== undefined && header.algorithm !== "features" && !sameStrings(header.actions, expect.actions)) {
     throw new PolicyFormatError(
       "action_mismatch",
       `policy actions [${header.actions}] differ from the catalogue [${expect.actions}]`,
@@ -223,7 +264,22 @@ export function decodePolicy(bytes: Uint8Array, expect: DecodeExpectations = {})
     return out;
   });
 
-  const { algorithm, precision: _precision, stateCount, tensors, ...meta } = header;
+  const {
+    algorithm,
+    precision: _precision,
+    stateCount,
+    visitorLayers,
+    promotionEncoding,
+    promotions,
+    tensors,
+    ...meta
+  } = header;
+  if (algorithm === "features") {
+    return {
+      meta,
+      model: buildFeaturesModel(visitorLayers, promotionEncoding, promotions, tensors, data, meta.actions),
+    };
+  }
   return { meta, model: buildModel(algorithm, stateCount, tensors, data, meta.actions.length) };
 }
 
@@ -232,7 +288,7 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function buildModel(
-  algorithm: SerializedHeader["algorithm"],
+  algorithm: "qtable" | "dqn",
   stateCount: number | undefined,
   tensors: TensorDescriptor[],
   data: Float32Array[],
@@ -253,26 +309,7 @@ function buildModel(
     }
     return { algorithm, stateCount, q };
   }
-  if (tensors.length === 0 || tensors.length % 2 !== 0) {
-    throw new PolicyFormatError("shape_mismatch", `a dqn needs kernel/bias pairs, got ${tensors.length} tensors`);
-  }
-  const layers: DenseLayer[] = [];
-  for (let i = 0; i < tensors.length; i += 2) {
-    const kernelShape = tensors[i]!.shape;
-    const biasShape = tensors[i + 1]!.shape;
-    if (kernelShape.length !== 2 || biasShape.length !== 1) {
-      throw new PolicyFormatError("shape_mismatch", `layer ${i / 2} needs a 2-d kernel and a 1-d bias`);
-    }
-    const [inputs, outputs] = kernelShape as [number, number];
-    const previous = layers.at(-1);
-    if (biasShape[0] !== outputs || (previous && previous.outputs !== inputs)) {
-      throw new PolicyFormatError(
-        "shape_mismatch",
-        `layer ${i / 2} has shape [${inputs}, ${outputs}] that does not chain`,
-      );
-    }
-    layers.push({ inputs, outputs, kernel: data[i]!, bias: data[i + 1]! });
-  }
+  const layers = denseLayers("a dqn", tensors, data);
   if (layers.at(-1)!.outputs !== actionCount) {
     throw new PolicyFormatError(
       "shape_mismatch",
@@ -280,6 +317,73 @@ function buildModel(
     );
   }
   return { algorithm, layers };
+}
+
+/** Kernel/bias pairs that chain into an MLP; `what` names the network in errors. */
+function denseLayers(what: string, tensors: readonly TensorDescriptor[], data: readonly Float32Array[]): DenseLayer[] {
+  if (tensors.length === 0 || tensors.length % 2 !== 0) {
+    throw new PolicyFormatError("shape_mismatch", `${what} needs kernel/bias pairs, got ${tensors.length} tensors`);
+  }
+  const layers: DenseLayer[] = [];
+  for (let i = 0; i < tensors.length; i += 2) {
+    const kernelShape = tensors[i]!.shape;
+    const biasShape = tensors[i + 1]!.shape;
+    if (kernelShape.length !== 2 || biasShape.length !== 1) {
+      throw new PolicyFormatError("shape_mismatch", `${what}: layer ${i / 2} needs a 2-d kernel and a 1-d bias`);
+    }
+    const [inputs, outputs] = kernelShape as [number, number];
+    const previous = layers.at(-1);
+    if (biasShape[0] !== outputs || (previous && previous.outputs !== inputs)) {
+      throw new PolicyFormatError(
+        "shape_mismatch",
+        `${what}: layer ${i / 2} has shape [${inputs}, ${outputs}] that does not chain`,
+      );
+    }
+    layers.push({ inputs, outputs, kernel: data[i]!, bias: data[i + 1]! });
+  }
+  return layers;
+}
+
+function buildFeaturesModel(
+  visitorLayers: number | undefined,
+  promotionEncoding: string | undefined,
+  promotions: SerializedPromotion[] | undefined,
+  tensors: TensorDescriptor[],
+  data: Float32Array[],
+  actions: readonly string[],
+): PolicyModel {
+  if (visitorLayers === undefined || promotionEncoding === undefined || promotions === undefined) {
+    throw new PolicyFormatError(
+      "bad_header",
+      "a features policy needs visitorLayers, promotionEncoding and promotions",
+    );
+  }
+  const split = 2 * visitorLayers;
+  const visitor = denseLayers("the visitor tower", tensors.slice(0, split), data.slice(0, split));
+  const promotion = denseLayers("the promotion tower", tensors.slice(split), data.slice(split));
+  const embedding = visitor.at(-1)!.outputs;
+  if (promotion.at(-1)!.outputs !== embedding + 1) {
+    throw new PolicyFormatError(
+      "shape_mismatch",
+      `the promotion tower gives ${promotion.at(-1)!.outputs} outputs for a visitor embedding of ${embedding} (needs ${embedding + 1})`,
+    );
+  }
+  const width = promotion[0]!.inputs;
+  if (
+    promotions.length !== actions.length ||
+    promotions.some((p, i) => p.id !== actions[i] || p.features.length !== width)
+  ) {
+    throw new PolicyFormatError(
+      "shape_mismatch",
+      `the promotion table must list the actions [${actions}] in order, each with ${width} features`,
+    );
+  }
+  const trained: TrainedPromotion[] = promotions.map((p) => ({
+    id: p.id,
+    features: Float32Array.from(p.features),
+    decisions: p.decisions,
+  }));
+  return { algorithm: "features", promotionEncoding, visitor, promotion, promotions: trained };
 }
 
 function elementCount(shape: readonly number[]): number {
@@ -312,13 +416,29 @@ function isSerializedHeader(value: unknown): value is SerializedHeader {
     Array.isArray(h.actions) &&
     h.actions.length > 0 &&
     h.actions.every((a) => typeof a === "string") &&
-    (h.algorithm === "qtable" || h.algorithm === "dqn") &&
+    (h.algorithm === "qtable" || h.algorithm === "dqn" || h.algorithm === "features") &&
+    (h.visitorLayers === undefined || (Number.isInteger(h.visitorLayers) && h.visitorLayers > 0)) &&
+    (h.promotionEncoding === undefined || typeof h.promotionEncoding === "string") &&
+    (h.promotions === undefined || (Array.isArray(h.promotions) && h.promotions.every(isSerializedPromotion))) &&
     (h.precision === "float32" || h.precision === "int8") &&
     isExploration(h.exploration) &&
     typeof h.createdAt === "string" &&
     (h.training === null || (typeof h.training === "object" && !Array.isArray(h.training))) &&
     Array.isArray(h.tensors) &&
     h.tensors.every(validTensor)
+  );
+}
+
+function isSerializedPromotion(value: unknown): value is SerializedPromotion {
+  if (!value || typeof value !== "object") return false;
+  const p = value as Partial<SerializedPromotion>;
+  return (
+    typeof p.id === "string" &&
+    Array.isArray(p.features) &&
+    p.features.every((x) => typeof x === "number" && Number.isFinite(x)) &&
+    typeof p.decisions === "number" &&
+    Number.isInteger(p.decisions) &&
+    p.decisions >= 0
   );
 }
 

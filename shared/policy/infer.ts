@@ -1,4 +1,4 @@
-import type { DenseLayer, PolicyModel } from "./types.ts";
+import type { DenseLayer, FeaturesModel, PolicyModel } from "./types.ts";
 
 /** Computes Q-values for one state. The returned array is reused by the next call: copy it to keep it. */
 export type QFunction = (features: Float32Array, stateKey: number) => Float32Array;
@@ -6,8 +6,15 @@ export type QFunction = (features: Float32Array, stateKey: number) => Float32Arr
 /**
  * Builds the inference function of a model. Buffers are allocated once here, so that a decision
  * allocates nothing: the edge's CPU budget is microseconds.
+ *
+ * A features model scores `promotions` (encoded attributes, in catalogue order), by default the
+ * ones it was trained with; the other models score their own actions and take no promotions.
  */
-export function compileInference(model: PolicyModel): QFunction {
+export function compileInference(model: PolicyModel, promotions?: readonly Float32Array[]): QFunction {
+  if (model.algorithm === "features") return compileFeaturesInference(model, promotions);
+  if (promotions !== undefined) {
+    throw new TypeError(`a ${model.algorithm} policy scores its own actions, not promotions given by their features`);
+  }
   if (model.algorithm === "qtable") {
     const actions = model.q.length / model.stateCount;
     const { q, stateCount } = model;
@@ -18,7 +25,11 @@ export function compileInference(model: PolicyModel): QFunction {
       return q.subarray(stateKey * actions, (stateKey + 1) * actions);
     };
   }
-  const { layers } = model;
+  return compileMlp(model.layers);
+}
+
+/** An MLP's forward pass, into buffers it owns: ReLU between layers, a linear last one. */
+function compileMlp(layers: readonly DenseLayer[]): (input: Float32Array) => Float32Array {
   const activations = layers.map((layer) => new Float32Array(layer.outputs));
   const inputs = layers[0]?.inputs;
   return (features) => {
@@ -31,6 +42,30 @@ export function compileInference(model: PolicyModel): QFunction {
       input = output;
     });
     return input;
+  };
+}
+
+/**
+ * The promotion tower runs once per catalogue, here; a decision runs the visitor tower and one dot
+ * product per promotion, which keeps it as cheap as a per-action network.
+ */
+function compileFeaturesInference(model: FeaturesModel, promotions?: readonly Float32Array[]): QFunction {
+  const promotionTower = compileMlp(model.promotion);
+  const embeddings = (promotions ?? model.promotions.map((p) => p.features)).map((f) =>
+    Float32Array.from(promotionTower(f)),
+  );
+  const visitorTower = compileMlp(model.visitor);
+  const width = model.visitor.at(-1)!.outputs;
+  const q = new Float32Array(embeddings.length);
+  return (features) => {
+    const u = visitorTower(features);
+    for (let a = 0; a < embeddings.length; a++) {
+      const v = embeddings[a]!;
+      let sum = v[width]!;
+      for (let k = 0; k < width; k++) sum += u[k]! * v[k]!;
+      q[a] = sum;
+    }
+    return q;
   };
 }
 

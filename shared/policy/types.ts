@@ -51,9 +51,35 @@ export interface DenseLayer {
   bias: Float32Array;
 }
 
-/** ReLU after every layer but the last, which is linear (one Q-value per action). */
+/** A promotion a features policy was trained with: its encoded attributes, and how often the logs showed it. */
+export interface TrainedPromotion {
+  id: string;
+  features: Float32Array;
+  /** Logged decisions that showed it in the training data: few means its Q-value rests on its attributes alone. */
+  decisions: number;
+}
+
+/**
+ * Q(s, a) over visitor and promotion features: u = visitor(s), v = promotion(features of a), and
+ * Q = u · v[0..d) + v[d] (the promotion tower's last output is the promotion's own offset). Both
+ * towers are ReLU MLPs with a linear last layer. The Q-values are not tied to fixed action ids, so
+ * the policy can score any promotion whose attributes it can encode.
+ */
+export interface FeaturesModel {
+  algorithm: "features";
+  /** How the promotions' features were encoded (shared/promotion-features.ts). */
+  promotionEncoding: string;
+  visitor: readonly DenseLayer[];
+  promotion: readonly DenseLayer[];
+  /** The training catalogue, in `meta.actions` order. */
+  promotions: readonly TrainedPromotion[];
+}
+
+/** Tabular and per-action network models: ReLU after every layer but the last, which is linear (one Q-value per action). */
 export type PolicyModel =
-  { algorithm: "qtable"; stateCount: number; q: Float32Array } | { algorithm: "dqn"; layers: readonly DenseLayer[] };
+  | { algorithm: "qtable"; stateCount: number; q: Float32Array }
+  | { algorithm: "dqn"; layers: readonly DenseLayer[] }
+  | FeaturesModel;
 
 export interface Policy {
   meta: PolicyMeta;

@@ -176,4 +176,37 @@ describe("publish and rollback against a running Worker", () => {
     expect(lastEnded!.reason).toMatch(/candidate (breaks the promotion-cost guardrail|loses value per visitor)/);
     expect(await servedVersion(worker)).toBe("e2e-second");
   }, 180_000);
+
+  test("promo catalogue publishes the operator's catalogue; a per-action policy gives way to the control until reset", async () => {
+    expect(await servedVersion(worker)).toBe("e2e-second");
+    const printed = vi.spyOn(console, "log").mockImplementation(() => {});
+    const shown = async () => {
+      printed.mockClear();
+      expect(await promo("catalogue", "show", "--json")).toBe(0);
+      return JSON.parse(String(printed.mock.calls.at(-1)![0])) as { source: string; promotions: string[] };
+    };
+    expect(await shown()).toMatchObject({ source: "built-in" });
+
+    expect(await promo("catalogue", "publish", "docs/catalogue.example.json")).toBe(0);
+    expect(await shown()).toMatchObject({ source: "kv", promotions: expect.arrayContaining(["pct15"]) });
+    // The Q-table knows the old promotions only: the control serves the new catalogue.
+    expect(await servedVersion(worker)).toBe("fallback");
+    const answer = await fetch(`${worker.url}/v1/decide`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ context: { page: "cart", cartValue: 80 }, candidates: ["pct15"] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(["none", "pct15"]).toContain(((await answer.json()) as { promotion: { id: string } }).promotion.id);
+
+    // A file the edge would refuse is refused before anything is written.
+    const bad = join(dir, "bad-catalogue.json");
+    await writeFile(bad, JSON.stringify({ promotions: [] }));
+    expect(await promo("catalogue", "publish", bad)).toBe(1);
+    expect(await shown()).toMatchObject({ source: "kv" });
+
+    expect(await promo("catalogue", "reset")).toBe(0);
+    printed.mockRestore();
+    expect(await servedVersion(worker)).toBe("e2e-second");
+  });
 });

@@ -54,6 +54,7 @@ describe("the log archive", () => {
         visitor_hash: row.visitorHash,
         policy_version: row.policyVersion,
         feature_spec_hash: row.featureSpecHash,
+        catalogue_hash: row.catalogueHash,
         context: row.context,
         features: row.features,
         state_key: row.stateKey,

@@ -4,6 +4,8 @@ import { EXPERIMENT_KEY, type Experiment } from "../../shared/experiment.ts";
 import { sha256Hex } from "../../shared/hash.ts";
 import { encodePolicy } from "../../shared/policy/index.ts";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
+import { servedCatalogue } from "../../edge/policy/kv-catalogue.ts";
 import { contextSchema } from "../../shared/context.ts";
 import { createDecisionEngine } from "../../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
@@ -94,13 +96,14 @@ const promotionArms = (id: string): Experiment => ({
 });
 
 test("the isolate's experiment cache: a slow read of an older experiment never replaces a newer one", async () => {
-  const cache = new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
+  const cache = new ExperimentCache(DEFAULT_COMPILED_SPEC);
+  const catalogue = servedCatalogue(DEFAULT_CATALOGUE_DOCUMENT, null);
   const { kv, read, release } = holdingFirstExperimentRead();
   await startExperiment(promotionArms("exp-old"));
-  const slow = cache.current(kv, 0, 0);
+  const slow = cache.current(kv, 0, 0, catalogue);
   await read;
   await startExperiment(promotionArms("exp-new"));
-  expect((await cache.current(kv, 1, 0))?.experiment.id).toBe("exp-new");
+  expect((await cache.current(kv, 1, 0, catalogue))?.experiment.id).toBe("exp-new");
   release();
   await slow;
   expect(cache.running?.experiment.id).toBe("exp-new");

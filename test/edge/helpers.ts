@@ -8,6 +8,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { crc32, sha256Hex } from "../../shared/hash.ts";
 import { encodePolicy, type Exploration, type Policy } from "../../shared/policy/index.ts";
@@ -70,8 +71,8 @@ export interface Harness {
 export function harness(overrides: Partial<Env> = {}, deps?: EdgeDeps): Harness {
   const sent: LogMessage[] = [];
   const workerDeps = deps ?? {
-    policies: new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
-    experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+    policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
+    experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
     logs: new LogShipper(),
   };
   return {

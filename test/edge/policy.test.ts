@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
 import { controlPropensity, makeMeta } from "../shared/helpers.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { encodePolicy, type Policy } from "../../shared/policy/index.ts";
@@ -285,7 +286,7 @@ describe("the isolate cache", () => {
   test("reads the pointer at most once per refresh window and decodes a version once", async () => {
     const counts = new Map<string, number>();
     const kv = countingKv(counts);
-    const cache = new PolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC);
+    const cache = new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC);
     await publish(env.POLICY, qtablePolicy("v-a", "pct10"));
 
     const t0 = 1_000_000;

@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from "vitest";
-import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { ExperimentCache } from "../../edge/experiment/experiment-cache.ts";
 import { LogShipper } from "../../edge/logging/log-shipper.ts";
@@ -59,8 +59,8 @@ describe("routing and errors", () => {
     const broken = harness(
       {},
       {
-        policies: new BrokenPolicyCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
-        experiments: new ExperimentCache(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+        policies: new BrokenPolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
+        experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
         logs: new LogShipper(),
       },
     );

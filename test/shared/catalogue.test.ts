@@ -75,6 +75,7 @@ describe("eligibility", () => {
       kind: "percent_off",
       display: { headline: "p" },
       cost: { type: "free" },
+      attributes: { depthPct: 10, fixedValue: 0, shipping: false, basketUplift: 1 },
       eligibility: { minCartValue: 10, countries: ["GB"], maxExposuresPerVisitor7d: 1 },
     };
     expect(isEligible(p, ctx({ cartValue: 10, country: "GB" }), {})).toBe(true);
@@ -144,6 +145,7 @@ describe("promotionCost", () => {
     kind: "gift",
     display: { headline: "" },
     cost,
+    attributes: { depthPct: 0, fixedValue: 4, shipping: false, basketUplift: 1 },
     eligibility: {},
   });
 

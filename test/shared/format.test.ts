@@ -14,7 +14,7 @@ import {
   type PolicyFormatErrorCause,
 } from "../../shared/policy/format.ts";
 import type { DenseLayer, Policy } from "../../shared/policy/types.ts";
-import { bytesOf, dqnPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
+import { bytesOf, dqnPolicy, featuresPolicy, makeMeta, qtablePolicy, reasonOf } from "./helpers.ts";
 
 /* Layout constants, restated here on purpose: the byte layout is itself a contract. */
 const PREFIX = 16;
@@ -72,12 +72,15 @@ const POLICIES: [string, Policy][] = [
   ["dqn, 1 dense layer", dqnPolicy([], 12)],
   ["dqn, 2 dense layers", dqnPolicy([32], 13)],
   ["dqn, 3 dense layers", dqnPolicy([64, 16], 14)],
+  ["features, towers of 2 layers", featuresPolicy(15)],
+  ["features, towers of 1 and 3 layers", featuresPolicy(16, { visitorHidden: [], promotionHidden: [8, 8] })],
 ];
 
 function tensors(policy: Policy): { data: Float32Array; quantizable: boolean }[] {
   const m = policy.model;
   if (m.algorithm === "qtable") return [{ data: m.q, quantizable: true }];
-  return m.layers.flatMap((l) => [
+  const layers = m.algorithm === "features" ? [...m.visitor, ...m.promotion] : m.layers;
+  return layers.flatMap((l) => [
     { data: l.kernel, quantizable: true },
     { data: l.bias, quantizable: false },
   ]);
@@ -92,6 +95,13 @@ describe("policy format round trip", () => {
     expect(decoded.model.algorithm).toBe(policy.model.algorithm);
     if (policy.model.algorithm === "qtable" && decoded.model.algorithm === "qtable") {
       expect(decoded.model.stateCount).toBe(policy.model.stateCount);
+    }
+    if (policy.model.algorithm === "features" && decoded.model.algorithm === "features") {
+      expect(decoded.model.promotionEncoding).toBe(policy.model.promotionEncoding);
+      expect(decoded.model.promotions).toEqual(policy.model.promotions);
+      expect(decoded.model.visitor.map((l) => [l.inputs, l.outputs])).toEqual(
+        policy.model.visitor.map((l) => [l.inputs, l.outputs]),
+      );
     }
     if (policy.model.algorithm === "dqn" && decoded.model.algorithm === "dqn") {
       expect(decoded.model.layers.map((l) => [l.inputs, l.outputs])).toEqual(
@@ -398,9 +408,20 @@ describe("policy format corruption", () => {
       ids.map((id) => (id === "gift" ? "gift2" : id)),
       [],
     ];
-    for (const [, bytes] of samples) {
-      for (const actions of wrong) expectReason(bytes, "action_mismatch", { actions });
+    for (const [name, bytes] of samples.filter(([name]) => !name.startsWith("features"))) {
+      for (const actions of wrong)
+        expect(
+          reasonOf(() => decodePolicy(bytes, { actions })),
+          name,
+        ).toBe("action_mismatch");
       expect(() => decodePolicy(bytes, { actions: ids })).not.toThrow();
+    }
+  });
+
+  test("a features policy decodes against any action list: it scores promotions by their attributes", () => {
+    const bytes = encodePolicy(featuresPolicy(3));
+    for (const actions of [["none", "pct15"], [...DEFAULT_ACTION_IDS].reverse(), ["none"]]) {
+      expect(decodePolicy(bytes, { actions }).meta.actions).toEqual(DEFAULT_ACTION_IDS);
     }
   });
 
@@ -424,6 +445,7 @@ describe("policy format corruption", () => {
 describe("policy format: well-checksummed but inconsistent files (writer bugs)", () => {
   const qt = encodePolicy(qtablePolicy(7, {}, 4));
   const dqn = encodePolicy(dqnPolicy([8], 7));
+  const features = encodePolicy(featuresPolicy(7));
 
   test("a header that is not UTF-8 JSON is a bad_header", () => {
     const { body } = split(qt);
@@ -460,6 +482,23 @@ describe("policy format: well-checksummed but inconsistent files (writer bugs)",
         reasonOf(() => decodePolicy(rewriteHeader(qt, edit))),
         what,
       ).toBe("bad_header");
+    const featureEdits: [string, (h: Record<string, unknown>) => void][] = [
+      ["no promotion table", (h) => delete h.promotions],
+      ["no promotion encoding", (h) => delete h.promotionEncoding],
+      ["no visitor layer count", (h) => delete h.visitorLayers],
+      ["zero visitor layers", (h) => (h.visitorLayers = 0)],
+      ["a negative decision count", (h) => ((h.promotions as { decisions: number }[])[0]!.decisions = -1)],
+      [
+        "a promotion feature that is not a number",
+        (h) => ((h.promotions as { features: unknown[] }[])[0]!.features = ["x"]),
+      ],
+    ];
+    for (const [what, edit] of featureEdits) {
+      expect(
+        reasonOf(() => decodePolicy(rewriteHeader(features, edit))),
+        what,
+      ).toBe("bad_header");
+    }
   });
 
   test("a header length that runs past the end is a bad_header", () => {
@@ -480,6 +519,23 @@ describe("policy format: well-checksummed but inconsistent files (writer bugs)",
       [qt, "two tensors", (h) => (h.tensors = [...(h.tensors as object[]), ...(h.tensors as object[])])],
       [dqn, "last layer outputs differ from the actions", (h) => (h.actions = ["a", "b"])],
       [dqn, "odd tensor count", (h) => (h.tensors = (h.tensors as object[]).slice(0, 3))],
+      [
+        features,
+        "a promotion table shorter than the actions",
+        (h) => (h.promotions = (h.promotions as object[]).slice(1)),
+      ],
+      [features, "a promotion table in another order", (h) => (h.promotions = (h.promotions as object[]).reverse())],
+      [
+        features,
+        "promotion features of the wrong width",
+        (h) => ((h.promotions as { features: number[] }[])[2]!.features = [1, 2, 3]),
+      ],
+      [features, "a visitor tower that takes the promotion tower's first layer", (h) => (h.visitorLayers = 3)],
+      [
+        features,
+        "a visitor tower of one layer, leaving a promotion tower that does not chain",
+        (h) => (h.visitorLayers = 1),
+      ],
     ];
     for (const [bytes, what, edit] of edits) {
       const { body } = split(bytes);

@@ -1,10 +1,11 @@
 /** Arbitraries and fixtures shared by the tests of `shared/`. Not a test file itself. */
 import fc from "fast-check";
-import { DEFAULT_ACTION_IDS, DEFAULT_CONTROL, type ControlPolicy } from "../../shared/catalogue.ts";
+import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE, DEFAULT_CONTROL, type ControlPolicy } from "../../shared/catalogue.ts";
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { PolicyFormatError, type PolicyFormatErrorCause } from "../../shared/policy/format.ts";
 import type { DenseLayer, Exploration, Policy, PolicyMeta } from "../../shared/policy/types.ts";
+import { encodePromotion, PROMOTION_ENCODING, PROMOTION_FEATURE_WIDTH } from "../../shared/promotion-features.ts";
 import { createRng } from "../../shared/rng.ts";
 
 export const DAY_MS = 86_400_000;
@@ -112,6 +113,33 @@ export function dqnPolicy(hidden: readonly number[], seed = 1, meta: Partial<Pol
   return {
     meta: m,
     model: { algorithm: "dqn", layers: dqnLayers([DEFAULT_COMPILED_SPEC.width, ...hidden, m.actions.length], seed) },
+  };
+}
+
+/**
+ * A features policy over the default spec, trained (in name) on the default catalogue, whose
+ * promotions the logs showed `decisions` times each.
+ */
+export function featuresPolicy(
+  seed = 1,
+  options: {
+    visitorHidden?: readonly number[];
+    promotionHidden?: readonly number[];
+    embedding?: number;
+    decisions?: number;
+  } = {},
+  meta: Partial<PolicyMeta> = {},
+): Policy {
+  const { visitorHidden = [32], promotionHidden = [16], embedding = 8, decisions = 10_000 } = options;
+  return {
+    meta: makeMeta({ version: "2025-06-01.features-1", ...meta }),
+    model: {
+      algorithm: "features",
+      promotionEncoding: PROMOTION_ENCODING,
+      visitor: dqnLayers([DEFAULT_COMPILED_SPEC.width, ...visitorHidden, embedding], seed),
+      promotion: dqnLayers([PROMOTION_FEATURE_WIDTH, ...promotionHidden, embedding + 1], seed + 1),
+      promotions: DEFAULT_CATALOGUE.map((p) => ({ id: p.id, features: encodePromotion(p), decisions })),
+    },
   };
 }
 

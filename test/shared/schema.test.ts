@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, test } from "vitest";
 import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { catalogueHash } from "../../shared/catalogue-document.ts";
 import { createDecisionEngine } from "../../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import { decisionColumns, toDecisionRow } from "../../shared/log-row.ts";
@@ -21,6 +22,7 @@ function decisionRow(id: string): DecisionRow {
     visitorHash: "hmac-of-visitor",
     policyVersion: "fallback",
     featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+    catalogueHash: catalogueHash(DEFAULT_CATALOGUE),
     context: BASE_CONTEXT,
     features: d.features,
     stateKey: d.stateKey,
@@ -43,7 +45,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
     expect(JSON.parse(back!.context)).toEqual(BASE_CONTEXT);
   });
 
-  test("a row written before the experiment columns existed reads back with no experiment", async () => {
+  test("a row written before the experiment and catalogue columns existed reads back with neither", async () => {
     const row = decisionRow(unique("d"));
     const { experimentId: _, arm: __, shadow: ___, ...old } = row;
     const columns = ["id", "ts", "visitor_hash", "policy_version", "feature_spec_hash", "context", "features"];
@@ -66,7 +68,7 @@ describe("D1 schema (drizzle tables against the applied migrations)", () => {
       )
       .run();
     const [back] = await db().select().from(decisions).where(eq(decisions.id, row.id));
-    expect(back).toEqual({ ...row, experimentId: null, arm: null, shadow: null, archived: false });
+    expect(back).toEqual({ ...row, catalogueHash: null, experimentId: null, arm: null, shadow: null, archived: false });
   });
 
   test("decision inserts are idempotent on id", async () => {

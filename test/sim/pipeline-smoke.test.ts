@@ -29,6 +29,16 @@ beforeAll(async () => {
 const learners: [string, TrainOnSimulatorOptions][] = [
   ["qtable", { algorithm: "qtable", gamma: 0.9, qtable: { maxSweeps: 5 } }],
   ["dqn", { algorithm: "dqn", gamma: 0.9, dqn: { epochs: 1, hidden: [8], batchSize: 64 }, backend: "wasm" }],
+  [
+    "features",
+    {
+      algorithm: "features",
+      gamma: 0.9,
+      dqn: { epochs: 1, batchSize: 64 },
+      towers: { visitorHidden: [8], promotionHidden: [4], embedding: 4 },
+      backend: "wasm",
+    },
+  ],
 ];
 
 describe("simulated logs", () => {

@@ -48,7 +48,7 @@ describe("local D1 source", () => {
       .map(
         (r) =>
           `INSERT INTO decisions VALUES ('${r.id}', ${r.ts}, '${r.visitorHash}', '${r.policyVersion}', '${r.featureSpecHash}', ` +
-          `'${r.context}', '${r.features}', ${r.stateKey}, '${r.eligible}', '${r.action}', ${r.propensity}, ${r.explored ? 1 : 0}, NULL, NULL, NULL, 0);`,
+          `'${r.context}', '${r.features}', ${r.stateKey}, '${r.eligible}', '${r.action}', ${r.propensity}, ${r.explored ? 1 : 0}, NULL, NULL, NULL, 0, '${r.catalogueHash}');`,
       )
       .join(" ");
     await wrangler(

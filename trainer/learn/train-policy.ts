@@ -3,7 +3,14 @@ import { greedyAction } from "../../shared/policy/explore.ts";
 import { compileInference } from "../../shared/policy/infer.ts";
 import type { Exploration, IntervalEstimate, Policy, Precision, TrainingSummary } from "../../shared/policy/types.ts";
 import type { Dataset, LoggedState } from "../data/dataset.ts";
-import { dqnToPolicy, trainDqn, type DqnOptions } from "./dqn/index.ts";
+import {
+  DEFAULT_TWO_TOWER,
+  dqnToPolicy,
+  trainDqn,
+  twoTowerToPolicy,
+  type DqnOptions,
+  type TwoTowerShape,
+} from "./dqn/index.ts";
 import {
   checkParity,
   exportPolicy,
@@ -17,7 +24,9 @@ import { policyMeta } from "./policy-meta.ts";
 import { learnQTable, qtableToPolicy, type QLearningOptions } from "./qlearning.ts";
 import { permutationImportance, featureGroups, type FeatureImportance, type LearningCurve } from "../report/index.ts";
 import { controlTarget, policyAsQModel, policyAsTarget } from "../ope/target-policy.ts";
-import type { ControlPolicy } from "../../shared/catalogue.ts";
+import type { Catalogue, ControlPolicy } from "../../shared/catalogue.ts";
+import { encodePromotion } from "../../shared/promotion-features.ts";
+import type { TrainedPromotion } from "../../shared/policy/types.ts";
 import { FALLBACK_VERSION } from "../../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
 import {
@@ -27,9 +36,17 @@ import {
   type SafeImprovementOptions,
 } from "./safe-improvement.ts";
 
-/** `safe` (safe improvement over the control, the default), `qtable` (Q-learning) or `dqn`. */
-export type Algorithm = "safe" | "qtable" | "dqn";
-export const ALGORITHMS = ["safe", "qtable", "dqn"] as const satisfies readonly Algorithm[];
+/**
+ * `safe` (safe improvement over the control, the default), `qtable` (Q-learning), `dqn` (one
+ * Q-value per action) or `features` (the two-tower DQN over visitor and promotion features).
+ */
+export type Algorithm = "safe" | "qtable" | "dqn" | "features";
+export const ALGORITHMS = ["safe", "qtable", "dqn", "features"] as const satisfies readonly Algorithm[];
+
+/** Learners that run on tfjs (and so on the backend the trainer chose). */
+export function usesTfjs(algorithm: Algorithm): boolean {
+  return algorithm === "dqn" || algorithm === "features";
+}
 export const DEFAULT_ALGORITHM: Algorithm = "safe";
 
 export interface TrainPolicyOptions {
@@ -47,10 +64,14 @@ export interface TrainPolicyOptions {
   current: Policy | null;
   /** The operator's control: what the fallback serves, and what the safe learner improves on. */
   control: ControlPolicy;
+  /** The catalogue the logs were decided under: the features learner encodes its promotions. */
+  catalogue: Catalogue;
   /** The tfjs backend label, recorded in the header (the Q-table is plain TypeScript). */
   backend: string;
   qtable: Partial<QLearningOptions>;
   dqn: Partial<DqnOptions>;
+  /** Sizes of the features learner's towers; default DEFAULT_TWO_TOWER. */
+  towers?: Partial<Omit<TwoTowerShape, "promotions">>;
   safe: Partial<Omit<SafeImprovementOptions, "gamma" | "control">>;
   log: (line: string) => void;
 }
@@ -125,7 +146,7 @@ export function trainPolicy({ train: dataset, evaluation }: TrainingData, option
     const parity = checkParity(bytes, learned.reference, dataset.states);
     // A tabular policy reads only the coarse state key, so permuting feature slots cannot move it.
     const importance =
-      policy.model.algorithm === "dqn"
+      policy.model.algorithm !== "qtable"
         ? permutationImportance(evaluation, greedyChooser(policy), featureGroups(dataset.slotNames), options.seed)
         : [];
     return {
@@ -190,8 +211,12 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
       dispose: () => {},
     };
   }
+  const promotions = options.algorithm === "features" ? trainedPromotions(dataset, options.catalogue) : null;
   const result = trainDqn(dataset, {
     ...options.dqn,
+    ...(promotions
+      ? { towers: { ...DEFAULT_TWO_TOWER, ...options.towers, promotions: promotions.map((p) => p.features) } }
+      : {}),
     gamma: options.gamma,
     seed: options.seed,
     onEpoch: (e) =>
@@ -200,12 +225,23 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
       ),
   });
   return {
-    policy: dqnToPolicy(result.network, meta),
+    policy: promotions ? twoTowerToPolicy(result.network, meta, promotions) : dqnToPolicy(result.network, meta),
     reference: tfjsReference(result.network),
     curve: { unit: "epoch", loss: result.history.map((h) => h.loss), meanQ: result.history.map((h) => h.meanQ) },
     transitionsPerSecond: result.transitionsPerSecond,
     dispose: () => result.network.dispose(),
   };
+}
+
+/** The logged actions as the catalogue's promotions, encoded, with how many logged steps showed each. */
+function trainedPromotions(dataset: Dataset, catalogue: Catalogue): TrainedPromotion[] {
+  const decisions = new Array<number>(dataset.actions.length).fill(0);
+  for (const step of dataset.steps) decisions[step.action]!++;
+  return dataset.actions.map((id, a) => {
+    const promotion = catalogue.find((p) => p.id === id);
+    if (!promotion) throw new RangeError(`the logged action "${id}" is not a promotion of the catalogue`);
+    return { id, features: encodePromotion(promotion), decisions: decisions[a]! };
+  });
 }
 
 function controlIndex(control: ControlPolicy, actions: readonly string[]): number {
@@ -231,7 +267,7 @@ function trainingSummary(
     decisions: dataset.steps.length,
     transitions: dataset.steps.filter((s) => s.next >= 0).length,
     gamma: options.gamma,
-    backend: options.algorithm === "dqn" ? options.backend : "typescript",
+    backend: usesTfjs(options.algorithm) ? options.backend : "typescript",
     estimate,
     baseline: { version: options.current?.meta.version ?? FALLBACK_VERSION, estimate: baseline },
   };

@@ -104,6 +104,7 @@ export function obdCatalogue(itemCount: number): Catalogue {
     kind: "none",
     display: { headline: `OBD ${id}` },
     cost: { type: "free" },
+    attributes: { depthPct: 0, fixedValue: 0, shipping: false, basketUplift: 1 },
     eligibility: {},
   }));
 }

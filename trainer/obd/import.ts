@@ -1,4 +1,5 @@
 import { basename, dirname, join, resolve } from "node:path";
+import { catalogueHash } from "../../shared/catalogue-document.ts";
 import { fingerprint } from "../../shared/hash.ts";
 import { toDecisionRow } from "../../shared/log-row.ts";
 import type { LogMessage } from "../../shared/schema.ts";
@@ -6,7 +7,7 @@ import { readCsv, type CsvRecord } from "./csv.ts";
 import type { Encoder } from "../data/encoders.ts";
 import { writeJsonl } from "../runtime/jsonl.ts";
 import { LOG_META_VERSION, type LogMeta } from "../data/log-meta.ts";
-import { obdEncoder, type ObdEncoderDescriptor } from "./encoder.ts";
+import { obdCatalogue, obdEncoder, type ObdEncoderDescriptor } from "./encoder.ts";
 import { startProgress, type ProgressSink } from "../runtime/progress.ts";
 import type { RewardSpec } from "../../shared/reward.ts";
 
@@ -161,6 +162,14 @@ function parseImpression({ values, line }: CsvRecord, itemCount: number, path: s
 }
 
 /** One impression as log messages: its decision, and its click outcome when it was clicked. */
+const catalogueHashes = new Map<number, string>();
+/** Hashing the catalogue once per item count, not once per row. */
+function obdCatalogueHash(itemCount: number): string {
+  let hash = catalogueHashes.get(itemCount);
+  if (hash === undefined) catalogueHashes.set(itemCount, (hash = catalogueHash(obdCatalogue(itemCount))));
+  return hash;
+}
+
 export function impressionMessages(impression: ObdImpression, origin: ObdOrigin, encoder: Encoder): LogMessage[] {
   const context = {
     position: impression.position,
@@ -179,6 +188,7 @@ export function impressionMessages(impression: ObdImpression, origin: ObdOrigin,
     visitorHash: `obd-${fingerprint(`${impression.userFeatures.join(",")}#${impression.index}`)}`,
     policyVersion: `obd-${origin.policy}`,
     featureSpecHash: encoder.hash,
+    catalogueHash: obdCatalogueHash(encoder.actions.length),
     context,
     features: encoded.features,
     stateKey: encoded.stateKey,

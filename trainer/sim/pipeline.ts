@@ -1,10 +1,10 @@
 import { DEFAULT_COMPILED_SPEC, type CompiledFeatureSpec } from "../../shared/features.ts";
-import { DEFAULT_CONTROL } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE, DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import type { Exploration, Policy } from "../../shared/policy/types.ts";
 import type { SafeImprovementOptions } from "../learn/safe-improvement.ts";
 import { buildDataset } from "../data/build-dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
-import type { DqnOptions } from "../learn/dqn/index.ts";
+import type { DqnOptions, TwoTowerShape } from "../learn/dqn/index.ts";
 import { contextEncoder } from "../data/encoders.ts";
 import { DEFAULT_EXPLORATION } from "../learn/policy-meta.ts";
 import type { QLearningOptions } from "../learn/qlearning.ts";
@@ -95,6 +95,7 @@ export interface TrainOnSimulatorOptions {
   exploration?: Exploration;
   qtable?: Partial<QLearningOptions>;
   dqn?: Partial<DqnOptions>;
+  towers?: Partial<Omit<TwoTowerShape, "promotions">>;
   safe?: Partial<Omit<SafeImprovementOptions, "gamma" | "control">>;
   /** The published policy the candidate must beat; default none (the fallback, the control). */
   current?: Policy | null;
@@ -128,9 +129,11 @@ export function trainOnSimulatedLogs(dataset: Dataset, options: TrainOnSimulator
       interval: { method: "bootstrap", replicates: options.replicates ?? 200 },
       current: options.current ?? null,
       control: DEFAULT_CONTROL,
+      catalogue: DEFAULT_CATALOGUE,
       backend: options.backend ?? "typescript",
       qtable: options.qtable ?? {},
       dqn: options.dqn ?? {},
+      towers: options.towers ?? {},
       safe: options.safe ?? {},
       log: options.log ?? (() => {}),
     },

@@ -1,6 +1,7 @@
 import { eligibleMask, promotionCost, type ExposureCounts } from "../../shared/catalogue.ts";
 import type { Context } from "../../shared/context.ts";
 import type { DecisionEngine } from "../../shared/decide.ts";
+import { catalogueHash } from "../../shared/catalogue-document.ts";
 import { fingerprint } from "../../shared/hash.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey, type CompiledFeatureSpec } from "../../shared/features.ts";
 import { toDecisionRow } from "../../shared/log-row.ts";
@@ -105,7 +106,16 @@ export function simulateTraffic(options: SimulateOptions): SimulationResult {
   const spec = options.spec ?? DEFAULT_COMPILED_SPEC;
   const chooser = "choose" in options.policy ? options.policy : engineChooser(options.policy);
   const traffic = compileTraffic(model);
-  const run: Run = { options, model, spec, chooser, traffic, record: options.record ?? true, steps: [] };
+  const run: Run = {
+    options,
+    model,
+    spec,
+    catalogueHash: catalogueHash(model.catalogue),
+    chooser,
+    traffic,
+    record: options.record ?? true,
+    steps: [],
+  };
 
   const visitors: VisitorOutcome[] = [];
   for (let index = 0; index < options.visitors; index++) visitors.push(simulateVisitor(run, index));
@@ -116,6 +126,7 @@ interface Run {
   options: SimulateOptions;
   model: SimModel;
   spec: CompiledFeatureSpec;
+  catalogueHash: string;
   chooser: Chooser;
   traffic: Traffic;
   record: boolean;
@@ -247,6 +258,7 @@ function decisionRow(
     visitorHash: visitorHash(visitor.id),
     policyVersion: run.chooser.name,
     featureSpecHash: spec.hash,
+    catalogueHash: run.catalogueHash,
     context,
     features: encodeFeatures(spec, context),
     stateKey: stateKey(spec, context),

@@ -23,6 +23,8 @@ export const decisionSchema = z
     visitor_hash: z.string(),
     policy_version: z.string(),
     feature_spec_hash: z.string(),
+    // Absent from parts archived before decisions carried it (read with union_by_name: null).
+    catalogue_hash: z.string().nullable(),
     context: z.string(),
     features: z.string(),
     state_key: z.number(),
@@ -40,6 +42,7 @@ export const decisionSchema = z
     visitorHash: r.visitor_hash,
     policyVersion: r.policy_version,
     featureSpecHash: r.feature_spec_hash,
+    catalogueHash: r.catalogue_hash,
     context: r.context,
     features: r.features,
     stateKey: r.state_key,

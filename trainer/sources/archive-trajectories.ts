@@ -37,7 +37,7 @@ function trajectoriesQuery(decisionParts: string, outcomeParts: string | undefin
     range.to === undefined ? undefined : `visitor_hash < ${sqlString(range.to)}`,
   ].filter((b) => b !== undefined);
   return `WITH decision AS (
-  SELECT * FROM read_parquet(${sqlString(decisionParts)}, hive_partitioning = false)
+  SELECT * FROM read_parquet(${sqlString(decisionParts)}, hive_partitioning = false, union_by_name = true)
   ${bounds.length > 0 ? `WHERE ${bounds.join(" AND ")}` : ""}
 ),
 ${outcomeCte(outcomeParts, "decision_id IN (SELECT id FROM decision)")},
@@ -65,7 +65,7 @@ function outcomeCte(outcomeParts: string | undefined, where?: string): string {
   const rows =
     outcomeParts === undefined
       ? `SELECT NULL::VARCHAR AS decision_id, NULL::BIGINT AS ts, NULL::VARCHAR AS kind, NULL::DOUBLE AS value, NULL::VARCHAR AS event_key WHERE false`
-      : `SELECT * FROM read_parquet(${sqlString(outcomeParts)}, hive_partitioning = false)`;
+      : `SELECT * FROM read_parquet(${sqlString(outcomeParts)}, hive_partitioning = false, union_by_name = true)`;
   return `outcome AS (
   SELECT decision_id, kind, event_key, any_value(ts) AS ts, any_value(value) AS value
   FROM (${rows}) ${where ? `WHERE ${where}` : ""}
@@ -132,7 +132,7 @@ async function visitorRanges(
   decisionParts: string,
   rangeRows: number,
 ): Promise<VisitorRange[]> {
-  const parts = `read_parquet(${sqlString(decisionParts)}, hive_partitioning = false)`;
+  const parts = `read_parquet(${sqlString(decisionParts)}, hive_partitioning = false, union_by_name = true)`;
   const [total] = await (await connection.run(`SELECT count(*) AS count FROM ${parts}`)).getRowObjectsJS();
   const rangeCount = Math.ceil(Number(totalRowSchema.parse(total).count) / rangeRows);
   if (rangeCount <= 1) return [{}];

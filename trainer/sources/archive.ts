@@ -102,7 +102,7 @@ export async function archiveDirectorySource(
       const glob = sqlString(path.join(dir, table, day, "*.parquet"));
       const result = await connection.stream(
         `SELECT * EXCLUDE (copy) FROM (
-           SELECT *, row_number() OVER (PARTITION BY ${key}) AS copy FROM read_parquet(${glob}, hive_partitioning = false)
+           SELECT *, row_number() OVER (PARTITION BY ${key}) AS copy FROM read_parquet(${glob}, hive_partitioning = false, union_by_name = true)
          ) WHERE copy = 1 ORDER BY ${order}`,
       );
       const columns = result.columnNames();

@@ -15,6 +15,8 @@ const decisionRowSchema = z.object({
   visitorHash: z.string(),
   policyVersion: z.string(),
   featureSpecHash: z.string(),
+  // Absent from exports made before decisions carried it.
+  catalogueHash: z.string().nullable().default(null),
   context: z.string(),
   features: z.string(),
   stateKey: z.number(),

@@ -71,8 +71,8 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
     failNext: (...next) => failures.push(...next),
     insertDecisions(rows) {
       const insert = db.prepare(
-        `INSERT INTO decisions (id, ts, visitor_hash, policy_version, feature_spec_hash, context, features, state_key, eligible, action, propensity, explored, experiment_id, arm, shadow)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO decisions (id, ts, visitor_hash, policy_version, feature_spec_hash, catalogue_hash, context, features, state_key, eligible, action, propensity, explored, experiment_id, arm, shadow)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const r of rows) {
         insert.run(
@@ -81,6 +81,7 @@ export async function startD1ApiStub(): Promise<D1ApiStub> {
           r.visitorHash,
           r.policyVersion,
           r.featureSpecHash,
+          r.catalogueHash ?? null,
           r.context,
           r.features,
           r.stateKey,

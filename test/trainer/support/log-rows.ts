@@ -1,5 +1,6 @@
 import { NEW_VISITOR, type Context } from "../../../shared/context.ts";
-import { DEFAULT_ACTION_IDS } from "../../../shared/catalogue.ts";
+import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE } from "../../../shared/catalogue.ts";
+import { catalogueHash } from "../../../shared/catalogue-document.ts";
 import { DEFAULT_COMPILED_SPEC, encodeFeatures, stateKey } from "../../../shared/features.ts";
 import { toDecisionRow } from "../../../shared/log-row.ts";
 import type { DecisionRow, OutcomeRow } from "../../../shared/schema.ts";
@@ -30,6 +31,7 @@ export function decisionRow(
     visitorHash: "visitor-a",
     policyVersion: "v1",
     featureSpecHash: DEFAULT_COMPILED_SPEC.hash,
+    catalogueHash: catalogueHash(DEFAULT_CATALOGUE),
     context,
     features: encodeFeatures(DEFAULT_COMPILED_SPEC, context),
     stateKey: stateKey(DEFAULT_COMPILED_SPEC, context),

@@ -1,4 +1,5 @@
 import type { Command } from "../command.ts";
+import { catalogueCommand } from "./catalogue.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand, reportCommand } from "./experiment.ts";
 import { exportCommand } from "./export.ts";
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   evaluateCommand,
   publishCommand,
   rollbackCommand,
+  catalogueCommand,
   experimentCommand,
   reportCommand,
   loopCommand,

@@ -2,13 +2,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Exploration, Precision } from "../../../shared/policy/types.ts";
 import { parseBackendChoice, selectBackend, type BackendChoice } from "../../runtime/backend.ts";
-import { DEFAULT_DQN_OPTIONS } from "../../learn/dqn/index.ts";
+import { DEFAULT_DQN_OPTIONS, DEFAULT_TWO_TOWER } from "../../learn/dqn/index.ts";
 import { DEFAULT_INTERVAL_METHOD, type IntervalMethod } from "../../ope/index.ts";
 import { DEFAULT_EXPLORATION } from "../../learn/policy-meta.ts";
 import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../learn/qlearning.ts";
 import { renderReport } from "../../report/index.ts";
 import { splitByTime } from "../../data/split.ts";
-import { ALGORITHMS, DEFAULT_ALGORITHM, trainPolicy, type Algorithm } from "../../learn/train-policy.ts";
+import { ALGORITHMS, DEFAULT_ALGORITHM, trainPolicy, usesTfjs, type Algorithm } from "../../learn/train-policy.ts";
 import { DEFAULT_SAFE_IMPROVEMENT_OPTIONS } from "../../learn/safe-improvement.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { choiceOption, defineCommand, numberOption, stringOption, UsageError, type OptionValues } from "../command.ts";
@@ -19,11 +19,13 @@ import { DATASET_OPTIONS, DATASET_USAGE, loadDataset, parseDatasetOptions } from
 export const trainCommand = defineCommand({
   name: "train",
   summary: "learn a policy from logged decisions, evaluate it offline, export it and write a report",
-  usage: `usage: promo train [--source local|remote|file:<path>] [--algo safe|qtable|dqn] [options]
+  usage: `usage: promo train [--source local|remote|file:<path>] [--algo safe|qtable|dqn|features] [options]
 
 ${DATASET_USAGE}
   --algo A        safe (improve on the control only where the logs prove it; TypeScript),
-                  qtable (tabular Q-learning, TypeScript) or dqn (TensorFlow.js); default ${DEFAULT_ALGORITHM}
+                  qtable (tabular Q-learning, TypeScript), dqn (one Q-value per promotion, TensorFlow.js)
+                  or features (a two-tower DQN over visitor and promotion features, TensorFlow.js: it
+                  serves a changed catalogue without retraining); default ${DEFAULT_ALGORITHM}
   --gamma G       discount; 0 is the contextual bandit; default 0.95
   --seed N        seeds learning, sampling and bootstrap; default 1
   --epsilon E     exploration the policy ships with; default ${DEFAULT_EXPLORATION.type === "epsilon" ? DEFAULT_EXPLORATION.epsilon : ""}
@@ -51,11 +53,16 @@ ${AGAINST_USAGE}
   --batch-size N  default ${DEFAULT_DQN_OPTIONS.batchSize}
   --lr R          Adam learning rate; default ${DEFAULT_DQN_OPTIONS.learningRate}
   --target-sync N updates between target-network syncs; default ${DEFAULT_DQN_OPTIONS.targetSyncEvery}
-  --cql W         conservative penalty weight; default ${DEFAULT_DQN_OPTIONS.conservativeWeight}`,
+  --cql W         conservative penalty weight; default ${DEFAULT_DQN_OPTIONS.conservativeWeight}
+ features (the dqn options too; --hidden sizes the visitor tower, default ${DEFAULT_TWO_TOWER.visitorHidden.join(",")}):
+  --promotion-hidden H  hidden layer sizes of the promotion tower; default ${DEFAULT_TWO_TOWER.promotionHidden.join(",")}
+  --embedding N   width of the visitor and promotion embeddings; default ${DEFAULT_TWO_TOWER.embedding}`,
   options: {
     ...DATASET_OPTIONS,
     algo: { type: "string" },
     gamma: { type: "string" },
+    "promotion-hidden": { type: "string" },
+    embedding: { type: "string" },
     seed: { type: "string" },
     epsilon: { type: "string" },
     softmax: { type: "string" },
@@ -109,8 +116,18 @@ ${AGAINST_USAGE}
           maxSweeps: numberOption(values, "max-sweeps", DEFAULT_QLEARNING_OPTIONS.maxSweeps, (n) => n >= 1),
           tolerance: numberOption(values, "tolerance", DEFAULT_QLEARNING_OPTIONS.tolerance, (t) => t > 0),
         },
+        towers: {
+          visitorHidden: sizesOf(values, "hidden", DEFAULT_TWO_TOWER.visitorHidden),
+          promotionHidden: sizesOf(values, "promotion-hidden", DEFAULT_TWO_TOWER.promotionHidden),
+          embedding: numberOption(
+            values,
+            "embedding",
+            DEFAULT_TWO_TOWER.embedding,
+            (n) => Number.isInteger(n) && n >= 1,
+          ),
+        },
         dqn: {
-          hidden: hiddenOf(values),
+          hidden: sizesOf(values, "hidden", DEFAULT_DQN_OPTIONS.hidden),
           epochs: numberOption(values, "epochs", DEFAULT_DQN_OPTIONS.epochs, (n) => Number.isInteger(n) && n >= 1),
           batchSize: numberOption(
             values,
@@ -139,8 +156,8 @@ ${AGAINST_USAGE}
       .replace(/[-:]/g, "")
       .replace(/\.\d+Z$/, "Z")}-${algorithm}`;
 
-    const backend = algorithm === "dqn" ? await startBackend(o.backend, log) : "typescript";
-    const { dataset, control, description, unused } = await loadDataset(o.data, { log, quiet });
+    const backend = usesTfjs(algorithm) ? await startBackend(o.backend, log) : "typescript";
+    const { dataset, catalogue, control, description, unused } = await loadDataset(o.data, { log, quiet });
     const current = await loadCurrentPolicy(o.against);
     checkComparable(current, dataset.featureSpecHash, dataset.actions);
 
@@ -150,7 +167,7 @@ ${AGAINST_USAGE}
       log(`training on ${data.train.steps.length} decisions, evaluating on the latest ${data.holdout.steps.length}`);
     const trained = trainPolicy(
       { train: data.train, evaluation: data.holdout },
-      { ...learning, control, version, now, current, backend, log },
+      { ...learning, catalogue, control, version, now, current, backend, log },
     );
 
     const out = o.out ?? `policies/${version}.bin`;
@@ -180,7 +197,7 @@ ${AGAINST_USAGE}
         learningCurve: trained.curve,
         comparison: trained.comparison,
         gate,
-        featureImportance: algorithm === "dqn" ? trained.importance : null,
+        featureImportance: usesTfjs(algorithm) ? trained.importance : null,
       }),
     );
     if (!quiet) process.stderr.write(`${formatComparison(trained.comparison)}\n`);
@@ -244,12 +261,12 @@ function stepSizeOf(values: OptionValues): StepSize {
   return numberOption(values, "alpha", 0.1, (a) => a > 0 && a <= 1);
 }
 
-function hiddenOf(values: OptionValues): number[] {
-  const raw = stringOption(values, "hidden");
-  if (raw === undefined) return [...DEFAULT_DQN_OPTIONS.hidden];
+function sizesOf(values: OptionValues, name: string, fallback: readonly number[]): number[] {
+  const raw = stringOption(values, name);
+  if (raw === undefined) return [...fallback];
   const sizes = raw.split(",").map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n < 1))
-    throw new UsageError(`--hidden takes sizes like 64,64; got "${raw}"`);
+    throw new UsageError(`--${name} takes sizes like 64,64; got "${raw}"`);
   return sizes;
 }
 

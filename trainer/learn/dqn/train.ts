@@ -5,9 +5,13 @@ import { transitionColumns, type TransitionColumns } from "../../data/transition
 import { doubleDqnTargets, lossTerms, maskIneligible } from "./loss.ts";
 import { buildQNetwork, trainableVariables } from "./network.ts";
 import { sampleBatch, type ReplayBatch } from "./replay.ts";
+import { buildTwoTowerNetwork, type TwoTowerShape } from "./two-tower.ts";
 
 export interface DqnOptions {
+  /** Hidden layers of the per-action network. */
   hidden: readonly number[];
+  /** When set, the network is the two-tower one over visitor and promotion features instead. */
+  towers?: TwoTowerShape;
   gamma: number;
   epochs: number;
   batchSize: number;
@@ -86,10 +90,14 @@ export function trainDqn(dataset: Dataset, options: Partial<DqnOptions> = {}): D
   validate(dataset, settings);
   const columns = transitionColumns(dataset);
   const rng = createRng(settings.seed);
-  const shape = { inputs: dataset.featureWidth, hidden: settings.hidden, actions: columns.actionCount };
-  const online = buildQNetwork(shape, rng);
+  const { towers } = settings;
+  const build = () =>
+    towers
+      ? buildTwoTowerNetwork(dataset.featureWidth, towers, rng)
+      : buildQNetwork({ inputs: dataset.featureWidth, hidden: settings.hidden, actions: columns.actionCount }, rng);
+  const online = build();
   // The target network starts as an exact copy; its own initial weights are overwritten at once.
-  const target = buildQNetwork(shape, rng);
+  const target = build();
   target.setWeights(online.getWeights());
   const optimizer = tf.train.adam(settings.learningRate);
   const variables = trainableVariables(online);
@@ -155,6 +163,11 @@ function validate(dataset: Dataset, settings: DqnOptions): void {
   ] as const) {
     if (!(Number.isInteger(value) && value > 0))
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  if (settings.towers && settings.towers.promotions.length !== dataset.actions.length) {
+    throw new RangeError(
+      `${settings.towers.promotions.length} promotions for the towers, the dataset has ${dataset.actions.length} actions`,
+    );
   }
   const misfit = dataset.states.findIndex((s) => s.features.length !== dataset.featureWidth);
   if (misfit !== -1) {

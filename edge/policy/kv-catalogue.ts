@@ -1,0 +1,49 @@
+import {
+  CATALOGUE_KEY,
+  catalogueHash,
+  CatalogueError,
+  parseCatalogueDocument,
+  type CatalogueDocument,
+} from "../../shared/catalogue-document.ts";
+
+/** The catalogue the edge decides under: the operator's from KV, or the built-in one when KV has none. */
+export interface ServedCatalogue {
+  document: CatalogueDocument;
+  /** Logged with every decision (catalogueHash). */
+  hash: string;
+  actionIds: readonly string[];
+  source: "kv" | "built-in";
+  /** The KV text it came from: unchanged text is not parsed again. */
+  text: string | null;
+}
+
+export function servedCatalogue(document: CatalogueDocument, text: string | null): ServedCatalogue {
+  return {
+    document,
+    hash: catalogueHash(document.promotions),
+    actionIds: document.promotions.map((p) => p.id),
+    source: text === null ? "built-in" : "kv",
+    text,
+  };
+}
+
+/**
+ * The catalogue KV holds now. An unchanged text returns `served` itself (the caller compares by
+ * identity); a malformed one keeps `served` and says why; a deleted key returns to `builtIn`.
+ * A failed KV read throws, like the policy pointer's.
+ */
+export async function readCatalogue(
+  kv: KVNamespace,
+  served: ServedCatalogue,
+  builtIn: ServedCatalogue,
+): Promise<{ catalogue: ServedCatalogue; problem: string | null }> {
+  const text = await kv.get(CATALOGUE_KEY, "text");
+  if (text === served.text) return { catalogue: served, problem: null };
+  if (text === null) return { catalogue: builtIn, problem: null };
+  try {
+    return { catalogue: servedCatalogue(parseCatalogueDocument(text), text), problem: null };
+  } catch (error) {
+    if (error instanceof CatalogueError) return { catalogue: served, problem: error.message };
+    throw error;
+  }
+}
