@@ -12,13 +12,25 @@
  * included). A batch-timed mean is reported next to it as a cross-check.
  *
  * policy_decode_us: decodePolicy (checks, CRC-32, tensor copies) of that same 64×64 policy.
+ *
+ * The same two figures with `"policy": "features"`: the two-tower features policy at the trainer's
+ * default size, serving 8 promotions (the default 7 and one it was not trained with, so that the
+ * new-promotion exploration runs too).
  */
-import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE } from "../shared/catalogue.ts";
-import { createDecisionEngine } from "../shared/decide.ts";
+import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE, type Catalogue } from "../shared/catalogue.ts";
+import { createDecisionEngine, type DecisionEngine } from "../shared/decide.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { decodePolicy, encodePolicy } from "../shared/policy/format.ts";
 import { encodeShadow } from "../shared/shadow.ts";
-import { BENCH_EXPLORATION, decisionIds, randomDqnPolicy, variedDecisionInputs } from "./fixtures.ts";
+import { DEFAULT_TWO_TOWER } from "../trainer/learn/dqn/two-tower-shape.ts";
+import {
+  BENCH_EXPLORATION,
+  decisionIds,
+  randomDqnPolicy,
+  randomFeaturesPolicy,
+  variedDecisionInputs,
+  type DecisionInput,
+} from "./fixtures.ts";
 import { percentileSorted, round, sortedCopy } from "./stats.ts";
 import { withTarget, type Measurement, type Metric } from "./types.ts";
 
@@ -31,6 +43,61 @@ function timerOverheadNs(samples: number): number {
     out[i] = Number(process.hrtime.bigint() - t0);
   }
   return percentileSorted(sortedCopy(out), 50);
+}
+
+/** A promotion none of the policies here was trained with. */
+const NEW_PROMOTION: Catalogue[number] = {
+  id: "pct15",
+  kind: "percent_off",
+  display: { headline: "15% off" },
+  cost: { type: "percent_of_order", rate: 0.15 },
+  attributes: { depthPct: 15, fixedValue: 0, shipping: false, basketUplift: 1 },
+  eligibility: {},
+};
+
+interface DecisionTimes {
+  /** Per-call nanoseconds, sorted. */
+  sorted: Float64Array;
+  batchMeanUs: number;
+  sink: number;
+}
+
+/** Warm-up, then per-call hrtime of `iterations` decisions, then a batch-timed mean as a cross-check. */
+function timeDecisions(
+  engine: DecisionEngine,
+  inputs: readonly DecisionInput[],
+  ids: readonly string[],
+  warmup: number,
+  iterations: number,
+): DecisionTimes {
+  const mask = inputs.length - 1;
+  let sink = 0;
+  for (let i = 0; i < warmup; i++) {
+    const input = inputs[i & mask]!;
+    sink += engine.decide(input.context, input.exposures, ids[i & mask]!).actionIndex;
+  }
+  const samples = new Float64Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const input = inputs[i & mask]!;
+    const id = ids[i & mask]!;
+    const t0 = process.hrtime.bigint();
+    const decision = engine.decide(input.context, input.exposures, id);
+    const t1 = process.hrtime.bigint();
+    sink += decision.actionIndex;
+    samples[i] = Number(t1 - t0);
+  }
+  const batch = 1000;
+  const batches = Math.floor(iterations / batch / 3);
+  const b0 = process.hrtime.bigint();
+  for (let b = 0; b < batches; b++) {
+    for (let j = 0; j < batch; j++) {
+      const i = b * batch + j;
+      const input = inputs[i & mask]!;
+      sink += engine.decide(input.context, input.exposures, ids[i & mask]!).actionIndex;
+    }
+  }
+  const batchMeanUs = Number(process.hrtime.bigint() - b0) / (batches * batch) / 1000;
+  return { sorted: sortedCopy(samples), batchMeanUs, sink };
 }
 
 export const decideCpu: Measurement = {
@@ -47,40 +114,30 @@ export const decideCpu: Measurement = {
     const mask = inputs.length - 1;
     const warmup = quick ? 20_000 : 50_000;
     const iterations = quick ? 50_000 : 300_000;
-    let sink = 0;
 
     log(`decide-cpu: warm-up ${warmup} calls, then ${iterations} timed calls over ${inputs.length} contexts`);
-    for (let i = 0; i < warmup; i++) {
-      const input = inputs[i & mask]!;
-      sink += engine.decide(input.context, input.exposures, ids[i & mask]!).actionIndex;
-    }
+    const dqn = timeDecisions(engine, inputs, ids, warmup, iterations);
+    let sink = dqn.sink;
+    const { sorted, batchMeanUs } = dqn;
 
-    const samples = new Float64Array(iterations);
-    for (let i = 0; i < iterations; i++) {
-      const input = inputs[i & mask]!;
-      const id = ids[i & mask]!;
-      const t0 = process.hrtime.bigint();
-      const decision = engine.decide(input.context, input.exposures, id);
-      const t1 = process.hrtime.bigint();
-      sink += decision.actionIndex;
-      samples[i] = Number(t1 - t0);
-    }
+    const catalogue = [...DEFAULT_CATALOGUE, NEW_PROMOTION];
+    const featuresPolicy = decodePolicy(
+      encodePolicy(randomFeaturesPolicy(DEFAULT_TWO_TOWER, "bench-features")),
+      expect,
+    );
+    const features = timeDecisions(
+      createDecisionEngine(featuresPolicy, catalogue, DEFAULT_COMPILED_SPEC),
+      inputs,
+      ids,
+      warmup,
+      iterations,
+    );
+    sink += features.sink;
+    const featuresModel = `features: visitor ${DEFAULT_COMPILED_SPEC.width}→${DEFAULT_TWO_TOWER.visitorHidden.join("→")}→${DEFAULT_TWO_TOWER.embedding}, promotion tower run once per catalogue, ${catalogue.length} promotions (1 new)`;
 
-    const batch = 1000;
-    const batches = Math.floor(iterations / batch / 3);
-    const b0 = process.hrtime.bigint();
-    for (let b = 0; b < batches; b++) {
-      for (let j = 0; j < batch; j++) {
-        const i = b * batch + j;
-        const input = inputs[i & mask]!;
-        sink += engine.decide(input.context, input.exposures, ids[i & mask]!).actionIndex;
-      }
-    }
-    const batchMeanUs = Number(process.hrtime.bigint() - b0) / (batches * batch) / 1000;
-
-    const sorted = sortedCopy(samples);
     const overhead = timerOverheadNs(10_000);
     const extra = {
+      policy: "dqn",
       n: iterations,
       warmup,
       contexts: inputs.length,
@@ -143,6 +200,32 @@ export const decideCpu: Measurement = {
           p999_us: us(percentileSorted(sorted, 99.9)),
           max_us: us(sorted[sorted.length - 1]!),
           note: `decide(): ${extra.model}, ${extra.exploration}; per-call hrtime over ${iterations} calls after ${warmup} warm-up; batch-timed mean ${extra.batch_mean_us} µs; timer overhead ~${extra.timer_overhead_ns} ns included`,
+        },
+        "<=",
+        100,
+      ),
+      withTarget(
+        {
+          metric: "decide_cpu_p50_us",
+          value: us(percentileSorted(features.sorted, 50)),
+          unit: "us",
+          ...extra,
+          policy: "features",
+          model: featuresModel,
+          batch_mean_us: round(features.batchMeanUs),
+        },
+        "<=",
+        20,
+      ),
+      withTarget(
+        {
+          metric: "decide_cpu_p99_us",
+          value: us(percentileSorted(features.sorted, 99)),
+          unit: "us",
+          ...extra,
+          policy: "features",
+          model: featuresModel,
+          batch_mean_us: round(features.batchMeanUs),
         },
         "<=",
         100,

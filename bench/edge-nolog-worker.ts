@@ -18,6 +18,6 @@ class DiscardingShipper extends LogShipper {
 
 export default createWorker({
   policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
-  experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(),
   logs: new DiscardingShipper(),
 });

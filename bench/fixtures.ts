@@ -7,6 +7,8 @@ import { DEFAULT_ACTION_IDS, DEFAULT_CATALOGUE, type ExposureCounts } from "../s
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "../shared/context.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import type { DenseLayer, Exploration, Policy } from "../shared/policy/types.ts";
+import { encodePromotion, PROMOTION_ENCODING, PROMOTION_FEATURE_WIDTH } from "../shared/promotion-features.ts";
+import type { TwoTowerShape } from "../trainer/learn/dqn/two-tower-shape.ts";
 import { createRng, randomIndex, type Rng } from "../shared/rng.ts";
 
 /** The trainer's default exploration rule (epsilon-greedy with a propensity floor). */
@@ -39,6 +41,22 @@ export function randomDqnPolicy(hidden: readonly number[], version: string, seed
   const sizes = [DEFAULT_COMPILED_SPEC.width, ...hidden, DEFAULT_ACTION_IDS.length];
   const layers = sizes.slice(1).map((outputs, i) => denseLayer(rng, sizes[i]!, outputs));
   return { meta: meta(version), model: { algorithm: "dqn", layers } };
+}
+
+/** A features policy with towers of `shape`, trained (in name) on the default catalogue. */
+export function randomFeaturesPolicy(shape: Omit<TwoTowerShape, "promotions">, version: string, seed = 3): Policy {
+  const rng = createRng(seed);
+  const tower = (sizes: readonly number[]) => sizes.slice(1).map((outputs, i) => denseLayer(rng, sizes[i]!, outputs));
+  return {
+    meta: meta(version),
+    model: {
+      algorithm: "features",
+      promotionEncoding: PROMOTION_ENCODING,
+      visitor: tower([DEFAULT_COMPILED_SPEC.width, ...shape.visitorHidden, shape.embedding]),
+      promotion: tower([PROMOTION_FEATURE_WIDTH, ...shape.promotionHidden, shape.embedding + 1]),
+      promotions: DEFAULT_CATALOGUE.map((p) => ({ id: p.id, features: encodePromotion(p), decisions: 10_000 })),
+    },
+  };
 }
 
 /** A Q-table over the spec's full state space with random values. */

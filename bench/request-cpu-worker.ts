@@ -19,7 +19,7 @@ import type { RequestCpuReport } from "./worker-reports.ts";
 
 const edge = createWorker({
   policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
-  experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(),
   logs: new LogShipper(),
 });
 const targets = {

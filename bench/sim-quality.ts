@@ -10,7 +10,7 @@
  *   by the trainer's buildDataset (seed 2025: none of its visitors is a scoring visitor).
  * - Learners, all on those same logs, through the trainer's trainPolicy (learn, export, decode):
  *   the myopic bandit is the learned policy with γ = 0 (tabular and DQN); the planners are the
- *   Q-table and the DQN with the simulator's γ. Trainer defaults otherwise (with --quick, fewer DQN
+ *   Q-table, the DQN and the two-tower features network with the simulator's γ. Trainer defaults otherwise (with --quick, fewer DQN
  *   epochs). Each ships with the trainer's default exploration, and that is what is scored (the
  *   greedy policy's ratio travels alongside as `greedy_ratio`).
  * - Scoring: scorePolicy, every policy on the same seeds 1..5 × 10,000 visitors (common random
@@ -20,12 +20,19 @@
  *   differences (same seeds, same visitors), which are much tighter.
  */
 import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
-import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
+import {
+  compileFeatureSpec,
+  DEFAULT_COMPILED_SPEC,
+  DEFAULT_FEATURE_SPEC,
+  withProfileFields,
+} from "../shared/features.ts";
+import { EXAMPLE_PROFILE_FIELDS } from "../shared/profile.ts";
+import type { Dataset } from "../trainer/data/dataset.ts";
 import type { Exploration } from "../shared/policy/types.ts";
 import { selectBackend } from "../trainer/runtime/backend.ts";
 import { GREEDY_EXPLORATION, withExploration } from "../trainer/learn/policy-meta.ts";
 import { splitByTime } from "../trainer/data/split.ts";
-import type { Algorithm } from "../trainer/learn/train-policy.ts";
+import { usesTfjs, type Algorithm } from "../trainer/learn/train-policy.ts";
 import { controlChooser, policyChooser, uniformChooser } from "../trainer/sim/chooser.ts";
 import { DEFAULT_SIM_MODEL } from "../trainer/sim/model.ts";
 import { myopicOracleChooser, oracleChooser } from "../trainer/sim/oracle.ts";
@@ -49,6 +56,8 @@ interface Learner {
   algorithm: Algorithm;
   gamma: number;
   role: "myopic-bandit" | "learned";
+  /** Reads the shop's profile fields (EXAMPLE_PROFILE_FIELDS) too: the same logs, with the profile each context carried. */
+  profile?: true;
 }
 
 interface Scored {
@@ -61,7 +70,7 @@ interface Scored {
 export const simQuality: Measurement = {
   name: "sim-quality",
   description:
-    "learned policies (Q-table, DQN; γ = 0 and γ > 0) from 200k uniform-fallback logs, scored on the simulator against the oracle",
+    "learned policies (Q-table, DQN, features; γ = 0 and γ > 0) from 200k uniform-fallback logs, scored on the simulator against the oracle",
   async run({ quick, log }) {
     const model = DEFAULT_SIM_MODEL;
     const { catalogue } = model;
@@ -126,23 +135,44 @@ export const simQuality: Measurement = {
       { name: "myopic-bandit-dqn", algorithm: "dqn", gamma: 0, role: "myopic-bandit" },
       { name: "qtable", algorithm: "qtable", gamma, role: "learned" },
       { name: "dqn", algorithm: "dqn", gamma, role: "learned" },
+      // The two-tower network over visitor and promotion features, without and with the shop's profile fields.
+      { name: "features", algorithm: "features", gamma, role: "learned" },
+      { name: "features+profile", algorithm: "features", gamma, role: "learned", profile: true },
     ];
+    // The same seed, policy and sizing give the same visitors, decisions and outcomes: only the
+    // contexts gain the profile (drawn from a stream of its own), and the features encode it.
+    const profileSpec = compileFeatureSpec(withProfileFields(DEFAULT_FEATURE_SPEC, EXAMPLE_PROFILE_FIELDS));
+    let profileLogs: { dataset: Dataset; evaluation: Dataset } | null = null;
+    const logsFor = (learner: Learner) => {
+      if (!learner.profile) return { dataset, evaluation, spec, scoring };
+      if (profileLogs === null) {
+        const withProfile = simulateLogs({ seed: LOG_SEED, decisions, spec: profileSpec }).dataset;
+        if (withProfile.steps.length !== dataset.steps.length) {
+          throw new Error(
+            `the logs with profiles have ${withProfile.steps.length} decisions, not ${dataset.steps.length}`,
+          );
+        }
+        profileLogs = { dataset: withProfile, evaluation: splitByTime(withProfile, 0.1).holdout };
+      }
+      return { ...profileLogs, spec: profileSpec, scoring: { ...scoring, spec: profileSpec } };
+    };
     for (const learner of learners) {
       const started = performance.now();
-      log(`sim-quality: training ${learner.name} (γ = ${learner.gamma}) on ${dataset.steps.length} decisions`);
-      const trained = trainOnSimulatedLogs(dataset, {
+      const logs = logsFor(learner);
+      log(`sim-quality: training ${learner.name} (γ = ${learner.gamma}) on ${logs.dataset.steps.length} decisions`);
+      const trained = trainOnSimulatedLogs(logs.dataset, {
         algorithm: learner.algorithm,
         gamma: learner.gamma,
         dqn: dqnOptions,
         backend: backend.label,
-        evaluation,
+        evaluation: logs.evaluation,
       });
       const trainSeconds = (performance.now() - started) / 1000;
       const shipped = trained.policy;
-      const score = scorePolicy(policyChooser(shipped, catalogue, spec, learner.name), scoring);
+      const score = scorePolicy(policyChooser(shipped, catalogue, logs.spec, learner.name), logs.scoring);
       const greedy = scorePolicy(
-        policyChooser(withExploration(shipped, GREEDY_EXPLORATION), catalogue, spec, `${learner.name} (greedy)`),
-        scoring,
+        policyChooser(withExploration(shipped, GREEDY_EXPLORATION), catalogue, logs.spec, `${learner.name} (greedy)`),
+        logs.scoring,
       );
       const estimate = shipped.meta.training?.estimate;
       scored.push({
@@ -152,7 +182,8 @@ export const simQuality: Measurement = {
         extra: {
           algorithm: learner.algorithm,
           learner_gamma: learner.gamma,
-          backend: learner.algorithm === "dqn" ? backend.label : "typescript",
+          ...(learner.profile ? { profile_fields: EXAMPLE_PROFILE_FIELDS.map((f) => f.name) } : {}),
+          backend: usesTfjs(learner.algorithm) ? backend.label : "typescript",
           exploration: explorationText(shipped.meta.exploration),
           greedy_ratio: round(greedy.value.mean / oracle.value.mean),
           train_s: round(trainSeconds),

@@ -8,6 +8,6 @@ import { createWorker } from "./worker.ts";
 // Module scope is the isolate: the decoded policy and the log counters live as long as it does.
 export default createWorker({
   policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
-  experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
+  experiments: new ExperimentCache(),
   logs: new LogShipper(),
 });

@@ -26,6 +26,8 @@ export const decideRequestSchema = z.object({
     timezone: z.string().max(64).refine(isTimeZone, "expected an IANA time zone such as Europe/Paris").optional(),
     localHour: fields.localHour.optional(),
     weekday: fields.weekday.optional(),
+    /** The shop's profile fields that come from the body, by name (see the catalogue's `profile`). */
+    profile: z.record(z.string().max(64), z.unknown()).optional(),
   }),
   /** Promotion ids the page has room for; absent means any. */
   candidates: z.array(z.string().max(64)).min(1).max(64).optional(),

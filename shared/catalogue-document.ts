@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CATALOGUE, PROMOTION_KINDS, type Catalogue, type Promotion } from "./catalogue.ts";
 import { canonicalJson, fingerprint } from "./hash.ts";
+import { profileFieldsSchema, type ProfileFieldSpec } from "./profile.ts";
 
 /** Where the operator's catalogue lives in the policy KV namespace. Absent: the built-in DEFAULT_CATALOGUE. */
 export const CATALOGUE_KEY = "catalogue/current";
@@ -18,15 +19,21 @@ export interface NewPromotionExploration {
 
 export const DEFAULT_NEW_PROMOTION_EXPLORATION: NewPromotionExploration = { share: 0.05, untilDecisions: 1000 };
 
-/** The operator's promotion configuration, as published to KV (`promo catalogue publish`). */
+/**
+ * The operator's configuration, as published to KV (`promo catalogue publish`): the promotions the
+ * edge may show, how it explores new ones, and the profile fields the shop declares about its
+ * visitors (which extend the feature spec: a policy must be trained on the same fields).
+ */
 export interface CatalogueDocument {
   promotions: Catalogue;
   newPromotions: NewPromotionExploration;
+  profile: readonly ProfileFieldSpec[];
 }
 
 export const DEFAULT_CATALOGUE_DOCUMENT: CatalogueDocument = {
   promotions: DEFAULT_CATALOGUE,
   newPromotions: DEFAULT_NEW_PROMOTION_EXPLORATION,
+  profile: [],
 };
 
 const money = z.number().finite().min(0).max(1e6);
@@ -74,6 +81,7 @@ export const catalogueDocumentSchema = z.object({
   newPromotions: z
     .object({ share: rate, untilDecisions: z.number().int().min(0) })
     .default(DEFAULT_NEW_PROMOTION_EXPLORATION),
+  profile: profileFieldsSchema.default([]),
 }) satisfies z.ZodType<CatalogueDocument, unknown>;
 
 export class CatalogueError extends Error {

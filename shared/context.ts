@@ -33,6 +33,8 @@ export const contextSchema = z
     page: z.enum(PAGE_TYPES),
     referrer: z.enum(REFERRER_CLASSES),
     cartValue: z.number().min(0).max(1_000_000),
+    /** The shop's profile fields (shared/profile.ts), by name; absent when the spec declares none. */
+    profile: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   })
   .extend(visitorStateSchema.shape);
 export type Context = z.infer<typeof contextSchema>;

@@ -1,9 +1,11 @@
 import { DEFAULT_ACTION_IDS } from "./catalogue.ts";
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "./context.ts";
 import { canonicalJson, fingerprint } from "./hash.ts";
+import { profileFieldWidth, profileSlot, profileSlotNames, type ProfileFieldSpec } from "./profile.ts";
 
-type CategoricalField = { [K in keyof Context]: Context[K] extends string | null ? K : never }[keyof Context];
-type NumericField = { [K in keyof Context]: Context[K] extends number | null ? K : never }[keyof Context];
+type RequestField = Exclude<keyof Context, "profile">;
+type CategoricalField = { [K in RequestField]: Context[K] extends string | null ? K : never }[RequestField];
+type NumericField = { [K in RequestField]: Context[K] extends number | null ? K : never }[RequestField];
 
 /**
  * How one context field becomes numbers. The spec is plain data, so that it can be hashed, printed
@@ -36,6 +38,14 @@ export type FieldSpec =
 export interface FeatureSpec {
   name: string;
   fields: readonly FieldSpec[];
+  /** The shop's profile fields, encoded after `fields`; absent (not empty) in a spec without any, so that its hash stays what it was. */
+  profile?: readonly ProfileFieldSpec[];
+}
+
+/** `base` with the shop's profile fields: a spec of its own, with its own hash. */
+export function withProfileFields(base: FeatureSpec, profile: readonly ProfileFieldSpec[]): FeatureSpec {
+  if (profile.length === 0) return base;
+  return { ...base, name: `${base.name}+profile`, profile };
 }
 
 export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
@@ -98,12 +108,12 @@ function fieldBuckets(spec: FieldSpec): number {
   return spec.stateEdges.length + 1 + (isNullable(spec.field) ? 1 : 0);
 }
 
-const NULLABLE_FIELDS: ReadonlySet<keyof Context> = new Set([
+const NULLABLE_FIELDS: ReadonlySet<RequestField> = new Set([
   "daysSinceLastVisit",
   "daysSinceLastPurchase",
   "lastPromotion",
 ]);
-function isNullable(field: keyof Context): boolean {
+function isNullable(field: RequestField): boolean {
   return NULLABLE_FIELDS.has(field);
 }
 
@@ -118,6 +128,7 @@ export interface CompiledFeatureSpec {
   /** Vector slot names, for reports (feature importance). */
   slotNames: readonly string[];
   fields: readonly { spec: FieldSpec; offset: number; radix: number; index: ReadonlyMap<string, number> }[];
+  profile: readonly { spec: ProfileFieldSpec; offset: number }[];
 }
 
 export function compileFeatureSpec(spec: FeatureSpec): CompiledFeatureSpec {
@@ -131,7 +142,13 @@ export function compileFeatureSpec(spec: FeatureSpec): CompiledFeatureSpec {
     slotNames.push(...slotNamesOf(field));
     return compiled;
   });
-  return { spec, hash: featureSpecHash(spec), width: offset, stateCount, slotNames, fields };
+  const profile = (spec.profile ?? []).map((field) => {
+    const compiled = { spec: field, offset };
+    offset += profileFieldWidth(field);
+    slotNames.push(...profileSlotNames(field));
+    return compiled;
+  });
+  return { spec, hash: featureSpecHash(spec), width: offset, stateCount, slotNames, fields, profile };
 }
 
 function categoryIndex(spec: FieldSpec): ReadonlyMap<string, number> {
@@ -182,6 +199,7 @@ export function encodeFeaturesInto(compiled: CompiledFeatureSpec, context: Conte
       }
     }
   }
+  for (const { spec, offset } of compiled.profile) out[offset + profileSlot(spec, context.profile?.[spec.name])] = 1;
   return out;
 }
 
@@ -204,7 +222,7 @@ export function stateKey(compiled: CompiledFeatureSpec, context: Context): numbe
 }
 
 /** The fields that make up the state key, in the order (most significant first) that {@link stateKey} combines them. */
-export function stateKeyFields(compiled: CompiledFeatureSpec): readonly { field: keyof Context; buckets: number }[] {
+export function stateKeyFields(compiled: CompiledFeatureSpec): readonly { field: RequestField; buckets: number }[] {
   return compiled.fields.filter((f) => f.radix > 1).map((f) => ({ field: f.spec.field, buckets: f.radix }));
 }
 
@@ -220,7 +238,7 @@ export function stateKeyBuckets(compiled: CompiledFeatureSpec, key: number): num
   return buckets;
 }
 
-function bucketOf(spec: FieldSpec, raw: Context[keyof Context]): number {
+function bucketOf(spec: FieldSpec, raw: Context[RequestField]): number {
   if (spec.type === "category") {
     const groups = spec.stateGroups ?? [];
     const g = typeof raw === "string" ? groups.findIndex((group) => group.includes(raw)) : -1;

@@ -1,6 +1,7 @@
 import { REFERRER_CLASSES, type Context, type ReferrerClass, type VisitorState } from "../../shared/context.ts";
 import type { RequestContext } from "../../shared/api.ts";
 import { localClock } from "../../shared/clock.ts";
+import type { Profile } from "../../shared/profile.ts";
 import { deviceClassOf } from "./device.ts";
 import { referrerClassOf } from "./referrer.ts";
 
@@ -46,6 +47,7 @@ export function buildContext(
   meta: RequestMetadata,
   visitor: VisitorState,
   now: number,
+  profile?: Profile,
 ): Context {
   const clock = localClock(input.timezone ?? meta.timezone ?? undefined, now);
   return {
@@ -56,6 +58,7 @@ export function buildContext(
     page: input.page,
     referrer: referrerOf(input.referrer, meta.referer),
     cartValue: input.cartValue,
+    ...(profile ? { profile } : {}),
     ...visitor,
   };
 }

@@ -1,7 +1,6 @@
 import { DEFAULT_CONTROL } from "../../shared/catalogue.ts";
 import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.ts";
 import { EXPERIMENT_KEY, parseExperiment, type ArmServes, type Experiment } from "../../shared/experiment.ts";
-import type { CompiledFeatureSpec } from "../../shared/features.ts";
 import type { ServedCatalogue } from "../policy/kv-catalogue.ts";
 import { describeLoadFailure, fetchPolicy } from "../policy/kv-policy.ts";
 
@@ -24,16 +23,11 @@ export interface RunningExperiment {
  * the policy cache serves, and are rebuilt when that changes.
  */
 export class ExperimentCache {
-  readonly #spec: CompiledFeatureSpec;
   #running: RunningExperiment | null = null;
   #problem: string | null = null;
   #checkedAt: number | null = null;
   #refreshesStarted = 0;
   #refreshApplied = 0;
-
-  constructor(spec: CompiledFeatureSpec) {
-    this.#spec = spec;
-  }
 
   get problem(): string | null {
     return this.#problem;
@@ -95,20 +89,21 @@ export class ExperimentCache {
 
   async #engineFor(kv: KVNamespace, serves: ArmServes, catalogue: ServedCatalogue): Promise<DecisionEngine> {
     const { promotions, newPromotions } = catalogue.document;
+    const { spec } = catalogue;
     switch (serves.type) {
       case "control":
-        return createDecisionEngine(null, promotions, this.#spec);
+        return createDecisionEngine(null, promotions, spec);
       case "promotion":
         // Served like the control, with the same exploration around it: throws a RangeError for a
         // promotion the catalogue does not have.
-        return createDecisionEngine(null, promotions, this.#spec, {
+        return createDecisionEngine(null, promotions, spec, {
           action: serves.id,
           exploration: DEFAULT_CONTROL.exploration,
         });
       case "policy": {
-        const expect = { featureSpecHash: this.#spec.hash, actions: catalogue.actionIds };
+        const expect = { featureSpecHash: spec.hash, actions: catalogue.actionIds };
         const policy = await fetchPolicy(kv, serves, expect);
-        return createDecisionEngine(policy, promotions, this.#spec, DEFAULT_CONTROL, newPromotions);
+        return createDecisionEngine(policy, promotions, spec, DEFAULT_CONTROL, newPromotions);
       }
     }
   }

@@ -5,6 +5,12 @@ import {
   parseCatalogueDocument,
   type CatalogueDocument,
 } from "../../shared/catalogue-document.ts";
+import {
+  compileFeatureSpec,
+  withProfileFields,
+  type CompiledFeatureSpec,
+  type FeatureSpec,
+} from "../../shared/features.ts";
 
 /** The catalogue the edge decides under: the operator's from KV, or the built-in one when KV has none. */
 export interface ServedCatalogue {
@@ -12,16 +18,19 @@ export interface ServedCatalogue {
   /** Logged with every decision (catalogueHash). */
   hash: string;
   actionIds: readonly string[];
+  /** The edge's feature spec with the document's profile fields. */
+  spec: CompiledFeatureSpec;
   source: "kv" | "built-in";
   /** The KV text it came from: unchanged text is not parsed again. */
   text: string | null;
 }
 
-export function servedCatalogue(document: CatalogueDocument, text: string | null): ServedCatalogue {
+export function servedCatalogue(document: CatalogueDocument, text: string | null, base: FeatureSpec): ServedCatalogue {
   return {
     document,
     hash: catalogueHash(document.promotions),
     actionIds: document.promotions.map((p) => p.id),
+    spec: compileFeatureSpec(withProfileFields(base, document.profile)),
     source: text === null ? "built-in" : "kv",
     text,
   };
@@ -41,7 +50,7 @@ export async function readCatalogue(
   if (text === served.text) return { catalogue: served, problem: null };
   if (text === null) return { catalogue: builtIn, problem: null };
   try {
-    return { catalogue: servedCatalogue(parseCatalogueDocument(text), text), problem: null };
+    return { catalogue: servedCatalogue(parseCatalogueDocument(text), text, builtIn.spec.spec), problem: null };
   } catch (error) {
     if (error instanceof CatalogueError) return { catalogue: served, problem: error.message };
     throw error;

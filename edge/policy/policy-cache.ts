@@ -29,7 +29,6 @@ export type PolicySnapshot =
  * gives way to the control.
  */
 export class PolicyCache {
-  readonly spec: CompiledFeatureSpec;
   readonly #builtIn: ServedCatalogue;
   #snapshot: PolicySnapshot;
   #fault: { version: string; reason: string } | null = null;
@@ -37,9 +36,9 @@ export class PolicyCache {
   #refreshesStarted = 0;
   #refreshApplied = 0;
 
+  /** `spec` is the edge's own; the served catalogue's profile fields extend it. */
   constructor(builtIn: CatalogueDocument, spec: CompiledFeatureSpec) {
-    this.spec = spec;
-    this.#builtIn = servedCatalogue(builtIn, null);
+    this.#builtIn = servedCatalogue(builtIn, null, spec.spec);
     this.#snapshot = this.#fallback(this.#builtIn, null);
   }
 
@@ -119,7 +118,7 @@ export class PolicyCache {
           engine: createDecisionEngine(
             policy,
             catalogue.document.promotions,
-            this.spec,
+            catalogue.spec,
             DEFAULT_CONTROL,
             catalogue.document.newPromotions,
           ),
@@ -142,7 +141,7 @@ export class PolicyCache {
     if (served.source === "fallback") return this.#fallback(catalogue, null);
     const { promotions, newPromotions } = catalogue.document;
     try {
-      const engine = createDecisionEngine(served.policy, promotions, this.spec, DEFAULT_CONTROL, newPromotions);
+      const engine = createDecisionEngine(served.policy, promotions, catalogue.spec, DEFAULT_CONTROL, newPromotions);
       return { ...served, catalogue, engine, lastError: null };
     } catch (error) {
       const reason = `${served.policy.meta.version} cannot serve catalogue ${catalogue.hash}: ${describeLoadFailure(error)}`;
@@ -157,14 +156,14 @@ export class PolicyCache {
       policy: null,
       pointer: null,
       catalogue,
-      engine: createDecisionEngine(null, catalogue.document.promotions, this.spec),
+      engine: createDecisionEngine(null, catalogue.document.promotions, catalogue.spec),
       loadedAt: null,
       lastError,
     };
   }
 
   #expectations(catalogue: ServedCatalogue): DecodeExpectations {
-    return { featureSpecHash: this.spec.hash, actions: catalogue.actionIds };
+    return { featureSpecHash: catalogue.spec.hash, actions: catalogue.actionIds };
   }
 }
 

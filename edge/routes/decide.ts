@@ -4,6 +4,8 @@ import { toDecisionRow } from "../../shared/log-row.ts";
 import { exposureCounts, recordExposure, recordPageView, visitorState } from "../../shared/visitor.ts";
 import { readConfig } from "../config.ts";
 import { buildContext, requestMetadata } from "../context/build-context.ts";
+import { readProfile } from "../context/profile.ts";
+import { loggableProfile } from "../../shared/profile.ts";
 import { signingKey, toHex } from "../crypto.ts";
 import { mintDecisionId, visitorBinding } from "../decision-id.ts";
 import { signOffer } from "../../shared/offer-token.ts";
@@ -27,7 +29,9 @@ export function decideHandler(deps: EdgeDeps) {
     const key = await signingKey(c.env.DECISION_SIGNING_KEY);
     const known = (await readVisitorCookie(c, key)) ?? (await newVisitor(key, now));
     const visitor = recordPageView(known.memory, now);
-    const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now);
+    const profileFields = catalogue.spec.spec.profile ?? [];
+    const profile = readProfile(profileFields, request.context.profile, c.req.raw);
+    const context = buildContext(request.context, requestMetadata(c.req.raw), visitorState(visitor, now), now, profile);
     const [experiment, decisionId] = await Promise.all([
       deps.experiments.current(c.env.POLICY, Date.now(), config.policyRefreshMs, catalogue),
       mintDecisionId(key, now, known.hash),
@@ -45,9 +49,10 @@ export function decideHandler(deps: EdgeDeps) {
       ts: now,
       visitorHash,
       policyVersion: decision.policyVersion,
-      featureSpecHash: deps.policies.spec.hash,
+      featureSpecHash: catalogue.spec.hash,
       catalogueHash: catalogue.hash,
-      context,
+      // Sensitive profile fields go to the log bucketed, never as sent.
+      context: profile ? { ...context, profile: loggableProfile(profileFields, profile) } : context,
       features: decision.features,
       stateKey: decision.stateKey,
       eligible: catalogue.actionIds.filter((_, i) => decision.eligible[i] === 1),

@@ -64,7 +64,7 @@ export function policyHandler(deps: EdgeDeps) {
       exploration: served.engine.exploration,
       training: meta?.training ?? null,
       offlineEstimate: meta?.training?.estimate ?? null,
-      featureSpecHash: deps.policies.spec.hash,
+      featureSpecHash: served.catalogue.spec.hash,
       sha256: served.pointer?.sha256 ?? null,
       source: served.source,
       loadedAt: iso(served.loadedAt),

@@ -8,7 +8,7 @@ import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
 import { servedCatalogue } from "../../edge/policy/kv-catalogue.ts";
 import { contextSchema } from "../../shared/context.ts";
 import { createDecisionEngine } from "../../shared/decide.ts";
-import { DEFAULT_COMPILED_SPEC } from "../../shared/features.ts";
+import { DEFAULT_COMPILED_SPEC, DEFAULT_FEATURE_SPEC } from "../../shared/features.ts";
 import { ExperimentCache } from "../../edge/experiment/experiment-cache.ts";
 import { decodeShadow } from "../../shared/shadow.ts";
 import {
@@ -96,8 +96,8 @@ const promotionArms = (id: string): Experiment => ({
 });
 
 test("the isolate's experiment cache: a slow read of an older experiment never replaces a newer one", async () => {
-  const cache = new ExperimentCache(DEFAULT_COMPILED_SPEC);
-  const catalogue = servedCatalogue(DEFAULT_CATALOGUE_DOCUMENT, null);
+  const cache = new ExperimentCache();
+  const catalogue = servedCatalogue(DEFAULT_CATALOGUE_DOCUMENT, null, DEFAULT_FEATURE_SPEC);
   const { kv, read, release } = holdingFirstExperimentRead();
   await startExperiment(promotionArms("exp-old"));
   const slow = cache.current(kv, 0, 0, catalogue);

@@ -72,7 +72,7 @@ export function harness(overrides: Partial<Env> = {}, deps?: EdgeDeps): Harness 
   const sent: LogMessage[] = [];
   const workerDeps = deps ?? {
     policies: new PolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
-    experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
+    experiments: new ExperimentCache(),
     logs: new LogShipper(),
   };
   return {

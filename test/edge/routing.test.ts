@@ -60,7 +60,7 @@ describe("routing and errors", () => {
       {},
       {
         policies: new BrokenPolicyCache(DEFAULT_CATALOGUE_DOCUMENT, DEFAULT_COMPILED_SPEC),
-        experiments: new ExperimentCache(DEFAULT_COMPILED_SPEC),
+        experiments: new ExperimentCache(),
         logs: new LogShipper(),
       },
     );

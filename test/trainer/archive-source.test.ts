@@ -61,7 +61,11 @@ test("--source archive reads back exactly the rows of --source local, and builds
   expect(archive.decisions).toEqual(local.decisions);
   expect(archive.outcomes).toEqual(local.outcomes);
 
-  const options = { attributionWindowMs: DEFAULT_ATTRIBUTION_WINDOW_MS, horizonMs: DEFAULT_HORIZON_MS };
+  const options = {
+    attributionWindowMs: DEFAULT_ATTRIBUTION_WINDOW_MS,
+    horizonMs: DEFAULT_HORIZON_MS,
+    catalogueFile: undefined,
+  };
   const fromLocal = await loadDataset({ source: { kind: "local", persistTo: dir }, ...options }, io);
   const fromArchive = await loadDataset({ source: { kind: "archive", persistTo: dir }, ...options }, io);
   expect(fromArchive.dataset.steps).toEqual(fromLocal.dataset.steps);

@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import { DEFAULT_ENCODER } from "../../trainer/data/encoders.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
+import { compileFeatureSpec, DEFAULT_FEATURE_SPEC, withProfileFields } from "../../shared/features.ts";
+import { EXAMPLE_PROFILE_FIELDS } from "../../shared/profile.ts";
 import { LOG_META_VERSION, setupFromMeta, type LogMeta } from "../../trainer/data/log-meta.ts";
 import { exportLogs } from "../../trainer/sources/write-export.ts";
 import { fileSource } from "../../trainer/sources/file.ts";
@@ -125,8 +128,16 @@ describe("file source", () => {
     await expect(fileSource(broken).meta()).rejects.toThrow(/broken-meta\.jsonl:1: invalid meta line/);
   });
 
-  test("without a meta line, rows are read as edge logs", () => {
-    expect(setupFromMeta(undefined).encoder).toBe(DEFAULT_ENCODER);
+  test("without a meta line, rows are read as edge logs: the built-in catalogue, or the operator's with its profile fields", () => {
+    const builtIn = setupFromMeta(undefined).encoder;
+    expect(builtIn.hash).toBe(DEFAULT_ENCODER.hash);
+    expect(builtIn.actions).toEqual(DEFAULT_ENCODER.actions);
+    const document = { ...DEFAULT_CATALOGUE_DOCUMENT, profile: EXAMPLE_PROFILE_FIELDS };
+    const withProfile = setupFromMeta(undefined, document).encoder;
+    expect(withProfile.hash).toBe(
+      compileFeatureSpec(withProfileFields(DEFAULT_FEATURE_SPEC, EXAMPLE_PROFILE_FIELDS)).hash,
+    );
+    expect(withProfile.width).toBeGreaterThan(builtIn.width);
   });
 });
 

@@ -1,4 +1,10 @@
+import { readFile } from "node:fs/promises";
 import type { Catalogue, ControlPolicy } from "../../shared/catalogue.ts";
+import {
+  DEFAULT_CATALOGUE_DOCUMENT,
+  parseCatalogueDocument,
+  type CatalogueDocument,
+} from "../../shared/catalogue-document.ts";
 import {
   buildDataset,
   buildDatasetFromTrajectories,
@@ -16,6 +22,7 @@ import { durationOption, stringOption, type CommandIo, type OptionValues } from 
 
 export const DATASET_OPTIONS = {
   source: { type: "string" },
+  catalogue: { type: "string" },
   "persist-to": { type: "string" },
   window: { type: "string" },
   horizon: { type: "string" },
@@ -26,12 +33,16 @@ export const DATASET_USAGE = `  --source S      local | remote | archive | archi
                   same in a real bucket (R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, CLOUDFLARE_ACCOUNT_ID)
                   remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
   --persist-to D  local state directory, as wrangler's --persist-to; default .wrangler/state
+  --catalogue F   the operator's catalogue the logs were decided under (the file given to promo
+                  catalogue publish): its promotions and profile fields; default the built-in one
   --window W      attribution window for outcomes (7d, 12h, 30m); default 7d
   --horizon H     how far ahead a visitor's next decision is its next state; default 7d`;
 
 /** The dataset flags, checked. */
 export interface DatasetOptions {
   source: SourceSpec;
+  /** The catalogue file, read and checked before the logs are; undefined: the built-in catalogue. */
+  catalogueFile: string | undefined;
   attributionWindowMs: number;
   horizonMs: number;
 }
@@ -45,6 +56,7 @@ export function parseSourceOption(values: OptionValues): SourceSpec {
 export function parseDatasetOptions(values: OptionValues): DatasetOptions {
   return {
     source: parseSourceOption(values),
+    catalogueFile: stringOption(values, "catalogue"),
     attributionWindowMs: durationOption(values, "window", DEFAULT_ATTRIBUTION_WINDOW_MS),
     horizonMs: durationOption(values, "horizon", DEFAULT_HORIZON_MS),
   };
@@ -62,12 +74,17 @@ export interface LoadedDataset {
 
 /** Reads a source whole and turns it into training steps, reporting what could not be used. */
 export async function loadDataset(options: DatasetOptions, { log, quiet }: CommandIo): Promise<LoadedDataset> {
+  const document =
+    options.catalogueFile === undefined
+      ? DEFAULT_CATALOGUE_DOCUMENT
+      : parseCatalogueDocument(await readFile(options.catalogueFile, "utf8"));
   const source = await openLogSource(options.source, {
     onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
   });
   try {
     const { dataset, setup } = await datasetOf(
       source,
+      document,
       { now: Date.now(), attributionWindowMs: options.attributionWindowMs, horizonMs: options.horizonMs },
       { log, quiet },
     );
@@ -93,17 +110,18 @@ export async function loadDataset(options: DatasetOptions, { log, quiet }: Comma
  */
 async function datasetOf(
   source: LogSource,
+  document: CatalogueDocument,
   build: Pick<BuildDatasetOptions, "now" | "attributionWindowMs" | "horizonMs">,
   progress: ProgressSink,
 ): Promise<{ dataset: Dataset; setup: LogSetup }> {
   if (source.trajectories) {
-    const setup = setupFromMeta(await source.meta());
+    const setup = setupFromMeta(await source.meta(), document);
     const trajectories = source.trajectories();
     const chunks = withProgress(trajectories.chunks, { ...progress, label: "reading trajectories" });
     const dataset = await buildDatasetFromTrajectories({ ...trajectories, chunks }, { ...setup, ...build });
     return { dataset, setup };
   }
   const logs = await readAllLogs(source, progress);
-  const setup = setupFromMeta(logs.meta);
+  const setup = setupFromMeta(logs.meta, document);
   return { dataset: buildDataset(logs.decisions, logs.outcomes, { ...setup, ...build }), setup };
 }

@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { DEFAULT_CATALOGUE, DEFAULT_CONTROL, type Catalogue, type ControlPolicy } from "../../shared/catalogue.ts";
-import { DEFAULT_ENCODER, type Encoder } from "./encoders.ts";
+import { DEFAULT_CONTROL, type Catalogue, type ControlPolicy } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE_DOCUMENT, type CatalogueDocument } from "../../shared/catalogue-document.ts";
+import { compileFeatureSpec, DEFAULT_FEATURE_SPEC, withProfileFields } from "../../shared/features.ts";
+import { contextEncoder, type Encoder } from "./encoders.ts";
 import { OBD_CONTROL, obdCatalogue, obdEncoder, obdEncoderDescriptorSchema } from "../obd/encoder.ts";
 import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../../shared/reward.ts";
 
@@ -43,12 +45,25 @@ export interface LogSetup {
   control: ControlPolicy;
 }
 
-export function setupFromMeta(meta: LogMeta | undefined): LogSetup {
+/**
+ * Edge logs are read with the operator's configuration (`--catalogue`, as published to the edge):
+ * its promotions are the actions, and its profile fields extend the feature spec.
+ */
+export function setupFromMeta(
+  meta: LogMeta | undefined,
+  document: CatalogueDocument = DEFAULT_CATALOGUE_DOCUMENT,
+): LogSetup {
   const descriptor: EncoderDescriptor = meta?.encoder ?? { name: "edge-context" };
   const reward = meta?.reward ?? DEFAULT_REWARD_SPEC;
   switch (descriptor.name) {
-    case "edge-context":
-      return { encoder: DEFAULT_ENCODER, catalogue: DEFAULT_CATALOGUE, reward, control: DEFAULT_CONTROL };
+    case "edge-context": {
+      const spec = compileFeatureSpec(withProfileFields(DEFAULT_FEATURE_SPEC, document.profile));
+      const encoder = contextEncoder(
+        spec,
+        document.promotions.map((p) => p.id),
+      );
+      return { encoder, catalogue: document.promotions, reward, control: DEFAULT_CONTROL };
+    }
     case "obd":
       return {
         encoder: obdEncoder(descriptor),

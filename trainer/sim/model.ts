@@ -66,7 +66,19 @@ export interface SegmentParams {
   referenceDecay: number;
   /** Reference level of an unconditioned visitor, where arrivals start and decay returns (deal hunters expect a discount). */
   restingReference: number;
+
+  // What the shop itself knows about the visitor (its profile fields, shared/profile.ts EXAMPLE_PROFILE_FIELDS):
+  // more informative about the segment than the request, still not revealing.
+  /** Probability of being a member of the shop's loyalty scheme. */
+  memberRate: number;
+  /** A member's tier. */
+  memberTier: Weights<MemberTier>;
+  /** Mean orders placed before the simulation starts (geometric): where the shop's lifetime count starts. */
+  priorOrders: number;
 }
+
+export const MEMBER_TIERS = ["bronze", "silver", "gold"] as const;
+export type MemberTier = (typeof MEMBER_TIERS)[number];
 
 /** How a promotion acts beyond its cost, which the catalogue already defines. */
 export interface PromotionParams {
@@ -205,6 +217,9 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       conditioning: 0.5,
       referenceDecay: 0.5,
       restingReference: 0,
+      memberRate: 0.25,
+      memberTier: { bronze: 0.6, silver: 0.3, gold: 0.1 },
+      priorOrders: 1,
     },
     {
       id: "loyal",
@@ -241,6 +256,9 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       conditioning: 0.5,
       referenceDecay: 0.4,
       restingReference: 0,
+      memberRate: 0.6,
+      memberTier: { bronze: 0.15, silver: 0.35, gold: 0.5 },
+      priorOrders: 5,
     },
     {
       id: "deal_hunter",
@@ -277,6 +295,9 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       conditioning: 0.5,
       referenceDecay: 0.5,
       restingReference: 2,
+      memberRate: 0.3,
+      memberTier: { bronze: 0.6, silver: 0.3, gold: 0.1 },
+      priorOrders: 1.5,
     },
     {
       id: "browser",
@@ -313,6 +334,9 @@ export const DEFAULT_SIM_MODEL: SimModel = {
       conditioning: 0.3,
       referenceDecay: 0.6,
       restingReference: 0,
+      memberRate: 0.1,
+      memberTier: { bronze: 0.7, silver: 0.25, gold: 0.05 },
+      priorOrders: 0.2,
     },
   ],
   promotions: {

@@ -13,7 +13,7 @@ export function streamRng(seed: number, ...path: readonly number[]): Rng {
 }
 
 /** What a stream is for, so that two purposes of the same visitor and step never share draws. */
-export const STREAM = { visitor: 1, world: 2, response: 3 } as const;
+export const STREAM = { visitor: 1, world: 2, response: 3, profile: 4 } as const;
 
 /** murmur3's 32-bit finaliser, after a golden-ratio offset so that 0 does not map to 0. */
 function mix32(x: number): number {

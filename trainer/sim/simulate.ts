@@ -17,6 +17,7 @@ import {
 import type { Choice } from "../../shared/policy/explore.ts";
 import type { AttributedOutcome } from "../../shared/reward.ts";
 import { engineChooser, type Chooser } from "./chooser.ts";
+import { shopProfile } from "./shop-profile.ts";
 import { arrivalState, ORDER, type LatentState } from "./latent.ts";
 import { DEFAULT_SIM_MODEL, validateModel, type SimModel } from "./model.ts";
 import { compileTraffic, drawVisitor, type Traffic, type VisitorProfile } from "./traffic.ts";
@@ -134,7 +135,7 @@ interface Run {
 }
 
 function simulateVisitor(run: Run, index: number): VisitorOutcome {
-  const { model, chooser, traffic, options } = run;
+  const { model, spec, chooser, traffic, options } = run;
   const { seed } = options;
   const maxSteps = options.maxSteps ?? 100;
   const visitor = drawVisitor(traffic, seed, index);
@@ -153,6 +154,8 @@ function simulateVisitor(run: Run, index: number): VisitorOutcome {
     const context: Context = {
       ...requestContext(traffic, visitor, ts, referrer, streams.world),
       ...visitorState(memory, ts),
+      // Only a spec with profile fields reads them: without, the context is what it always was.
+      ...(spec.profile.length > 0 ? { profile: shopProfile(spec, visitor, memory.purchases) } : {}),
     };
     const exposures = exposureCounts(memory, ts);
     const eligible = eligibleMask(model.catalogue, context, exposures);

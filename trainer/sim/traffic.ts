@@ -1,7 +1,7 @@
 import type { DeviceClass, PageType, ReferrerClass } from "../../shared/context.ts";
 import { VISIT_GAP_MS } from "../../shared/visitor.ts";
 import type { Rng } from "../../shared/rng.ts";
-import type { CountryParams, HourPeak, SimModel } from "./model.ts";
+import { MEMBER_TIERS, type CountryParams, type HourPeak, type MemberTier, type SimModel } from "./model.ts";
 import {
   categorical,
   categoricalOf,
@@ -31,6 +31,7 @@ interface SegmentTraffic {
   hour: Categorical<number>;
   /** Over the model's cart prices (non-empty carts only). */
   cart: Categorical<number>;
+  memberTier: Categorical<MemberTier>;
 }
 
 export function compileTraffic(model: SimModel): Traffic {
@@ -53,6 +54,10 @@ export function compileTraffic(model: SimModel): Traffic {
         dailyRhythm(s.activeHours),
       ),
       cart: categorical(model.cartPrices, logNormalWeights(model.cartPrices, s.cartMedian, model.cartSpread)),
+      memberTier: categorical(
+        MEMBER_TIERS,
+        MEMBER_TIERS.map((tier) => s.memberTier[tier]),
+      ),
     })),
   };
 }
@@ -86,6 +91,8 @@ export interface VisitorProfile {
   arrival: number;
   /** Referrer of the first visit. */
   referrer: ReferrerClass;
+  /** What the shop knows of the person: drawn from a stream of its own, so that every other draw is the same with or without it. */
+  shop: { member: boolean; tier: MemberTier | null; priorOrders: number };
 }
 
 export function drawVisitor(traffic: Traffic, seed: number, index: number): VisitorProfile {
@@ -104,7 +111,15 @@ export function drawVisitor(traffic: Traffic, seed: number, index: number): Visi
     country,
     arrival,
     referrer: drawCategorical(rng, own.referrer),
+    shop: drawShopProfile(traffic, segment, streamRng(seed, STREAM.profile, index)),
   };
+}
+
+function drawShopProfile(traffic: Traffic, segment: number, rng: Rng): VisitorProfile["shop"] {
+  const params = traffic.model.segments[segment]!;
+  const member = rng() < params.memberRate;
+  const tier = drawCategorical(rng, traffic.segments[segment]!.memberTier);
+  return { member, tier: member ? tier : null, priorOrders: drawGeometric(rng, params.priorOrders + 1) - 1 };
 }
 
 /** The page and cart of one page view: independent draws given the segment, so that contexts are i.i.d. per step. */

@@ -5,7 +5,8 @@ import { transitionColumns, type TransitionColumns } from "../../data/transition
 import { doubleDqnTargets, lossTerms, maskIneligible } from "./loss.ts";
 import { buildQNetwork, trainableVariables } from "./network.ts";
 import { sampleBatch, type ReplayBatch } from "./replay.ts";
-import { buildTwoTowerNetwork, type TwoTowerShape } from "./two-tower.ts";
+import { buildTwoTowerNetwork } from "./two-tower.ts";
+import type { TwoTowerShape } from "./two-tower-shape.ts";
 
 export interface DqnOptions {
   /** Hidden layers of the per-action network. */

@@ -3,18 +3,7 @@ import type { DenseLayer, FeaturesModel, Policy, PolicyMeta, TrainedPromotion } 
 import { PROMOTION_ENCODING } from "../../../shared/promotion-features.ts";
 import { deriveSeed, type Rng } from "../../../shared/rng.ts";
 import { sharedDenseLayers } from "./to-policy.ts";
-
-/** The shape of Q(s, a) = visitor(s) · promotion(a)[0..d) + promotion(a)[d]. */
-export interface TwoTowerShape {
-  visitorHidden: readonly number[];
-  promotionHidden: readonly number[];
-  /** d: the width of the visitor embedding. */
-  embedding: number;
-  /** The training catalogue's encoded promotions, in action order. */
-  promotions: readonly Float32Array[];
-}
-
-export const DEFAULT_TWO_TOWER = { visitorHidden: [64], promotionHidden: [16], embedding: 16 } as const;
+import type { TwoTowerShape } from "./two-tower-shape.ts";
 
 interface PromotionScoresArgs {
   promotions: readonly Float32Array[];
