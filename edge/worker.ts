@@ -4,7 +4,11 @@ import type { EdgeDeps } from "./deps.ts";
 import { archivePending, deleteArchivedBefore, retentionCutoff } from "./archive/archiver.ts";
 import { readConfig } from "./config.ts";
 import { monitorExperiment } from "./experiment/monitor.ts";
+import { publishThrottles } from "./budget/budget-monitor.ts";
 import { consumeLogBatch } from "./logging/queue-consumer.ts";
+
+/** The minute trigger of wrangler.toml: it runs the policy check and the budget monitor only. */
+export const BUDGET_CRON = "* * * * *";
 
 /** The queue that holds log rows D1 refused through every retry (wrangler.toml). */
 export const DEAD_LETTER_QUEUE = "edge-promo-log-dlq";
@@ -13,8 +17,9 @@ export const DEAD_LETTER_QUEUE = "edge-promo-log-dlq";
  * The Worker's handlers over `deps`: HTTP on `fetch`; on `queue`, the log consumer and the
  * dead-letter one; on `scheduled` (a cron trigger, or `/cdn-cgi/handler/scheduled` in dev), a check
  * of the published policy, so that a swap is verified, and a bad one reported, before traffic asks;
- * a look of the experiment monitor; and the log archive: new rows copied to R2, archived rows past
- * the retention window deleted from D1.
+ * a look of the experiment monitor; the budget monitor's throttles; and the log archive: new rows
+ * copied to R2, archived rows past the retention window deleted from D1. The minute trigger
+ * ({@link BUDGET_CRON}) runs only the policy check (which reads the catalogue) and the budget monitor.
  */
 export function createWorker(deps: EdgeDeps) {
   const app = createApp(deps);
@@ -22,6 +27,7 @@ export function createWorker(deps: EdgeDeps) {
     fetch: app.fetch,
     scheduled: async (controller, env) => {
       // Each job runs even when one before it fails; the run then fails with every error.
+      const minute = controller.cron === BUDGET_CRON;
       const jobs: [string, () => Promise<string>][] = [
         [
           "policy check",
@@ -43,6 +49,20 @@ export function createWorker(deps: EdgeDeps) {
           },
         ],
         [
+          "budget monitor",
+          async () => {
+            const run = await publishThrottles(
+              env.DB,
+              env.POLICY,
+              deps.policies.catalogue.document.promotions,
+              controller.scheduledTime,
+            );
+            return run.budgeted === 0
+              ? "no budgeted promotion"
+              : `${run.budgeted} budgeted, throttled: ${run.throttled.join(", ") || "none"}`;
+          },
+        ],
+        [
           "archive",
           async () => {
             const run = await archivePending(env.DB, env.ARCHIVE);
@@ -57,6 +77,7 @@ export function createWorker(deps: EdgeDeps) {
       ];
       const errors: unknown[] = [];
       for (const [name, job] of jobs) {
+        if (minute && name !== "policy check" && name !== "budget monitor") continue;
         try {
           console.log(`scheduled ${name}: ${await job()}`);
         } catch (error) {

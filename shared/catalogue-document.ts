@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_CATALOGUE, PROMOTION_KINDS, type Catalogue, type Promotion } from "./catalogue.ts";
+import { LOCAL_DATE_TIME, localTimeToInstant } from "./campaign.ts";
+import { isTimeZone } from "./clock.ts";
 import { canonicalJson, fingerprint } from "./hash.ts";
 import { profileFieldsSchema, type ProfileFieldSpec } from "./profile.ts";
 
@@ -37,6 +39,8 @@ export const DEFAULT_CATALOGUE_DOCUMENT: CatalogueDocument = {
 };
 
 const money = z.number().finite().min(0).max(1e6);
+const localDateTime = z.string().regex(LOCAL_DATE_TIME, "a local date-time YYYY-MM-DDTHH:MM");
+const timeZone = z.string().refine(isTimeZone, "an IANA time zone such as Europe/Paris");
 const rate = z.number().min(0).max(1);
 
 const promotionSchema = z.object({
@@ -64,6 +68,24 @@ const promotionSchema = z.object({
     minCartValue: money.optional(),
     countries: z.array(z.string().regex(/^[A-Z]{2}$/, "ISO 3166-1 alpha-2, upper case")).optional(),
     maxExposuresPerVisitor7d: z.number().int().min(0).optional(),
+    window: z
+      .object({
+        start: localDateTime.optional(),
+        end: localDateTime.optional(),
+        timeZone,
+      })
+      .refine(
+        (w) => !w.start || !w.end || localTimeToInstant(w.start, w.timeZone) < localTimeToInstant(w.end, w.timeZone),
+        "the window must start before it ends",
+      )
+      .optional(),
+    dailyBudget: z
+      .object({ exposures: z.number().int().min(0).optional(), spend: money.optional(), timeZone })
+      .refine(
+        (b) => b.exposures !== undefined || b.spend !== undefined,
+        "a daily budget needs exposures, spend or both",
+      )
+      .optional(),
   }),
 }) satisfies z.ZodType<Promotion>;
 

@@ -1,3 +1,4 @@
+import type { CampaignWindow } from "./campaign.ts";
 import type { Context } from "./context.ts";
 
 export const PROMOTION_KINDS = ["none", "percent_off", "fixed_off", "free_shipping", "bundle", "gift"] as const;
@@ -10,6 +11,15 @@ export type CostModel =
   | { type: "fixed"; amount: number }
   | { type: "percent_of_order_capped"; rate: number; cap: number };
 
+/** A cap on what one promotion may cost per day (the day in `timeZone`); either limit may be absent. */
+export interface DailyBudget {
+  /** Most page views it may be shown on. */
+  exposures?: number;
+  /** Most it may cost the shop (promotionCost of its conversions), in shop currency. */
+  spend?: number;
+  timeZone: string;
+}
+
 export interface Eligibility {
   /** Cart value (shop currency) below which the promotion is never offered. */
   minCartValue?: number;
@@ -17,6 +27,10 @@ export interface Eligibility {
   countries?: readonly string[];
   /** Most times one visitor may be shown it within 7 days. */
   maxExposuresPerVisitor7d?: number;
+  /** When it may be shown at all (shared/campaign.ts). */
+  window?: CampaignWindow;
+  /** How much of it the shop will give per day: enforced by the monitor's throttles (shared/budget.ts). */
+  dailyBudget?: DailyBudget;
 }
 
 export interface PromotionDisplay {

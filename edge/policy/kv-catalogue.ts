@@ -5,12 +5,30 @@ import {
   parseCatalogueDocument,
   type CatalogueDocument,
 } from "../../shared/catalogue-document.ts";
+import { THROTTLES_KEY, throttlesSchema, type Throttles } from "../../shared/budget.ts";
 import {
   compileFeatureSpec,
   withProfileFields,
   type CompiledFeatureSpec,
   type FeatureSpec,
 } from "../../shared/features.ts";
+
+/**
+ * The budget throttles KV holds now (an absent key: none). A malformed value keeps `served` and
+ * says why; a failed read throws.
+ */
+export async function readThrottles(
+  kv: KVNamespace,
+  served: Throttles,
+): Promise<{ throttles: Throttles; problem: string | null }> {
+  const text = await kv.get(THROTTLES_KEY, "text");
+  if (text === null) return { throttles: {}, problem: null };
+  try {
+    return { throttles: throttlesSchema.parse(JSON.parse(text)), problem: null };
+  } catch (error) {
+    return { throttles: served, problem: `${THROTTLES_KEY} is malformed: ${(error as Error).message}` };
+  }
+}
 
 /** The catalogue the edge decides under: the operator's from KV, or the built-in one when KV has none. */
 export interface ServedCatalogue {

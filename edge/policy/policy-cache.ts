@@ -4,13 +4,16 @@ import { createDecisionEngine, type DecisionEngine } from "../../shared/decide.t
 import type { CompiledFeatureSpec } from "../../shared/features.ts";
 import type { DecodeExpectations, Policy } from "../../shared/policy/index.ts";
 import { POLICY_POINTER_KEY, type PolicyPointer } from "../../shared/policy-store.ts";
-import { readCatalogue, servedCatalogue, type ServedCatalogue } from "./kv-catalogue.ts";
+import { readCatalogue, readThrottles, servedCatalogue, type ServedCatalogue } from "./kv-catalogue.ts";
+import type { Throttles } from "../../shared/budget.ts";
 import { describeLoadFailure, fetchPolicy, readPolicyPointer } from "./kv-policy.ts";
 
 interface SnapshotStatus {
   engine: DecisionEngine;
   /** The catalogue the engine decides under. */
   catalogue: ServedCatalogue;
+  /** The budget monitor's throttles, as last read. */
+  throttles: Throttles;
   /** Why the latest refresh did not serve what the pointer and the catalogue say; null when it does. */
   lastError: string | null;
 }
@@ -93,12 +96,20 @@ export class PolicyCache {
     const served = this.#snapshot;
     let catalogue = served.catalogue;
     let catalogueProblem: string | null = null;
+    let throttles = served.throttles;
     try {
-      ({ catalogue, problem: catalogueProblem } = await readCatalogue(kv, served.catalogue, this.#builtIn));
+      const [catalogueRead, throttlesRead] = await Promise.all([
+        readCatalogue(kv, served.catalogue, this.#builtIn),
+        readThrottles(kv, served.throttles),
+      ]);
+      catalogue = catalogueRead.catalogue;
+      throttles = throttlesRead.throttles;
+      catalogueProblem = joinProblems(catalogueRead.problem, throttlesRead.problem);
       // The served policy, rebuilt over a new catalogue; null when it cannot serve that one.
       const kept = catalogue === served.catalogue ? { ...served, lastError: null } : this.#rebuilt(served, catalogue);
       const withProblems = (snapshot: PolicySnapshot, problem: string | null) => ({
         ...snapshot,
+        throttles,
         lastError: joinProblems(problem, snapshot.lastError, catalogueProblem),
       });
       const pointer = await readPolicyPointer(kv);
@@ -115,6 +126,7 @@ export class PolicyCache {
           policy,
           pointer,
           catalogue,
+          throttles,
           engine: createDecisionEngine(
             policy,
             catalogue.document.promotions,
@@ -132,7 +144,11 @@ export class PolicyCache {
       const keep = catalogue === served.catalogue ? served : this.#rebuilt(served, catalogue);
       console.error(`policy refresh failed, still serving ${keep.engine.version}: ${reason}`);
       // A rebuilt snapshot's own problem (a policy that cannot serve the new catalogue) is news; the served one's is the last refresh's.
-      return { ...keep, lastError: joinProblems(reason, keep === served ? null : keep.lastError, catalogueProblem) };
+      return {
+        ...keep,
+        throttles,
+        lastError: joinProblems(reason, keep === served ? null : keep.lastError, catalogueProblem),
+      };
     }
   }
 
@@ -156,6 +172,7 @@ export class PolicyCache {
       policy: null,
       pointer: null,
       catalogue,
+      throttles: {},
       engine: createDecisionEngine(null, catalogue.document.promotions, catalogue.spec),
       loadedAt: null,
       lastError,

@@ -6,6 +6,7 @@ import { readConfig } from "../config.ts";
 import { buildContext, requestMetadata } from "../context/build-context.ts";
 import { readProfile } from "../context/profile.ts";
 import { loggableProfile } from "../../shared/profile.ts";
+import { servableCandidates } from "../../shared/budget.ts";
 import { signingKey, toHex } from "../crypto.ts";
 import { mintDecisionId, visitorBinding } from "../decision-id.ts";
 import { signOffer } from "../../shared/offer-token.ts";
@@ -42,7 +43,9 @@ export function decideHandler(deps: EdgeDeps) {
     const engine = experiment && arm ? experiment.engines.get(arm.name)! : policy.engine;
 
     // No await between deciding and building the row: the engine's buffers are shared by the isolate.
-    const decision = engine.decide(context, exposureCounts(visitor, now), decisionId, request.candidates);
+    // Campaign windows and budget throttles narrow what may be shown, as the page's own candidates do.
+    const candidates = servableCandidates(catalogue.document.promotions, policy.throttles, now, request.candidates);
+    const decision = engine.decide(context, exposureCounts(visitor, now), decisionId, candidates);
     if (decision.fault !== null) deps.policies.recordFault(decision.fault);
     const row = toDecisionRow({
       id: decisionId,
