@@ -15,6 +15,7 @@ import { obdBenchmark } from "./obd.ts";
 import { trainerThroughput } from "./trainer-throughput.ts";
 import { simQuality } from "./sim-quality.ts";
 import { simLearning } from "./sim-learning.ts";
+import { simNewPromotion } from "./sim-new-promotion.ts";
 import { experiments } from "./experiments.ts";
 import type { Measurement } from "./types.ts";
 
@@ -30,6 +31,7 @@ export const MEASUREMENTS: readonly Measurement[] = [
   trainerThroughput,
   obdBenchmark,
   simQuality,
+  simNewPromotion,
   experiments,
   simLearning,
 ];

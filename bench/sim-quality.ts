@@ -48,7 +48,8 @@ import {
 import { round } from "./stats.ts";
 import { withTarget, type Measurement, type Metric } from "./types.ts";
 
-const LOG_SEED = 2025;
+/** The uniform-fallback logs every learner here trains on; sim-new-promotion trains on the same. */
+export const LOG_SEED = 2025;
 const TARGET_RATIO = 0.9;
 
 interface Learner {
@@ -200,6 +201,22 @@ export const simQuality: Measurement = {
     }
 
     const metrics = summarise(oracle, scored, { gamma, scoringText, quick });
+    const withProfile = scored.find((s) => s.name === "features+profile");
+    const withoutProfile = scored.find((s) => s.name === "features");
+    if (withProfile && withoutProfile) {
+      const worth = pairedDifference(withProfile.score, withoutProfile.score);
+      metrics.push({
+        metric: "sim_profile_worth_ratio",
+        value: round(worth.mean / oracle.value.mean),
+        unit: "ratio",
+        policy: "features+profile",
+        against: "features",
+        ci_lower: round(worth.lower / oracle.value.mean),
+        ci_upper: round(worth.upper / oracle.value.mean),
+        scoring: scoringText,
+        note: `what the shop's profile fields (${EXAMPLE_PROFILE_FIELDS.map((f) => f.name).join(", ")}) are worth to the features learner: features+profile minus features, paired on the same visitors, in oracle units`,
+      });
+    }
     const cost = pairedDifference(controlExplore, controlAlone);
     metrics.push({
       metric: "exploration_cost_ratio",

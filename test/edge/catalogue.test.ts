@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { DEFAULT_CATALOGUE, type Catalogue, type Promotion } from "../../shared/catalogue.ts";
+import { NEW_PROMOTION } from "../../trainer/sim/model.ts";
+import { DEFAULT_CATALOGUE, type Catalogue } from "../../shared/catalogue.ts";
 import { CATALOGUE_KEY, catalogueHash } from "../../shared/catalogue-document.ts";
 import type { DecisionRow } from "../../shared/schema.ts";
 import { featuresPolicy } from "../shared/helpers.ts";
@@ -19,14 +20,7 @@ import {
 
 const ADMIN = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
-const pct15: Promotion = {
-  id: "pct15",
-  kind: "percent_off",
-  display: { headline: "15% off today", code: "TAKE15", badge: "-15%" },
-  cost: { type: "percent_of_order", rate: 0.15 },
-  attributes: { depthPct: 15, fixedValue: 0, shipping: false, basketUplift: 1 },
-  eligibility: {},
-};
+const pct15 = NEW_PROMOTION.promotion;
 /** This week's catalogue: pct20 withdrawn, pct15 added. */
 const thisWeek: Catalogue = [...DEFAULT_CATALOGUE.filter((p) => p.id !== "pct20"), pct15];
 

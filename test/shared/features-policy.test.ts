@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { NEW_PROMOTION } from "../../trainer/sim/model.ts";
 import { DEFAULT_CATALOGUE, eligibleMask, type Catalogue, type Promotion } from "../../shared/catalogue.ts";
 import {
   catalogueHash,
@@ -39,14 +40,7 @@ function referenceQ(model: FeaturesModel, features: Float32Array, promotions: re
   });
 }
 
-const pct15: Promotion = {
-  id: "pct15",
-  kind: "percent_off",
-  display: { headline: "15% off", code: "TAKE15" },
-  cost: { type: "percent_of_order", rate: 0.15 },
-  attributes: { depthPct: 15, fixedValue: 0, shipping: false, basketUplift: 1 },
-  eligibility: {},
-};
+const pct15 = NEW_PROMOTION.promotion;
 
 describe("promotion features", () => {
   test("kind one-hot, offer and cost, one slot each", () => {

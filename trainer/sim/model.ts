@@ -1,4 +1,4 @@
-import { DEFAULT_CATALOGUE, type Catalogue } from "../../shared/catalogue.ts";
+import { DEFAULT_CATALOGUE, type Catalogue, type Promotion } from "../../shared/catalogue.ts";
 import type { DeviceClass, PageType, ReferrerClass } from "../../shared/context.ts";
 import { DEFAULT_REWARD_SPEC, type RewardSpec } from "../../shared/reward.ts";
 
@@ -381,6 +381,33 @@ export const DEFAULT_SIM_MODEL: SimModel = {
 };
 
 /** Refuses a model the simulator cannot run: a promotion without parameters, or weights that do not sum. */
+/**
+ * The new-promotion scenario: 15% off, added after every policy was trained. Its true effects follow
+ * from its attributes as its peers' do: its price cut and cost from its cost model (15% of the order,
+ * between pct10 and pct20), a percent-off's fatigue, no basket uplift, and the refund uplift
+ * between pct10's and pct20's as its depth is. No segment finds it appealing beyond its price.
+ */
+export const NEW_PROMOTION: { promotion: Promotion; params: PromotionParams } = {
+  promotion: {
+    id: "pct15",
+    kind: "percent_off",
+    display: { headline: "15% off this week", code: "TAKE15", badge: "-15%" },
+    cost: { type: "percent_of_order", rate: 0.15 },
+    attributes: { depthPct: 15, fixedValue: 0, shipping: false, basketUplift: 1 },
+    eligibility: {},
+  },
+  params: { priceCut: true, fatigue: 0.5, basketUplift: 1, refundUplift: 0.01 },
+};
+
+/** `model` with one more promotion at the end of its catalogue, acting as `params` say. */
+export function withPromotion(model: SimModel, promotion: Promotion, params: PromotionParams): SimModel {
+  return {
+    ...model,
+    catalogue: [...model.catalogue, promotion],
+    promotions: { ...model.promotions, [promotion.id]: params },
+  };
+}
+
 export function validateModel(model: SimModel): void {
   for (const promotion of model.catalogue) {
     if (!model.promotions[promotion.id])

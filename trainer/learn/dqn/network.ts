@@ -16,18 +16,20 @@ export function buildQNetwork(shape: QNetworkShape, rng: Rng): tf.Sequential {
   if (shape.hidden.some((units) => !(Number.isInteger(units) && units > 0))) {
     throw new RangeError(`hidden layer sizes must be positive integers, got [${shape.hidden}]`);
   }
-  const sizes = [...shape.hidden, shape.actions];
-  return tf.sequential({
-    layers: sizes.map((units, i) =>
-      tf.layers.dense({
-        units,
-        activation: i < sizes.length - 1 ? "relu" : "linear",
-        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(rng) }),
-        biasInitializer: "zeros",
-        ...(i === 0 ? { inputShape: [shape.inputs] } : {}),
-      }),
-    ),
-  });
+  return tf.sequential({ layers: denseStack(shape.inputs, [...shape.hidden, shape.actions], rng) });
+}
+
+/** Dense layers of `sizes` units over `inputs`: ReLU between, linear last, Glorot kernels seeded from `rng`. */
+export function denseStack(inputs: number, sizes: readonly number[], rng: Rng): tf.layers.Layer[] {
+  return sizes.map((units, i) =>
+    tf.layers.dense({
+      units,
+      activation: i < sizes.length - 1 ? "relu" : "linear",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(rng) }),
+      biasInitializer: "zeros",
+      ...(i === 0 ? { inputShape: [inputs] } : {}),
+    }),
+  );
 }
 
 /** The variables an optimiser may move. */

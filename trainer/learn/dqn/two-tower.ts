@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { DenseLayer, FeaturesModel, Policy, PolicyMeta, TrainedPromotion } from "../../../shared/policy/types.ts";
 import { PROMOTION_ENCODING } from "../../../shared/promotion-features.ts";
 import { deriveSeed, type Rng } from "../../../shared/rng.ts";
+import { denseStack } from "./network.ts";
 import { sharedDenseLayers } from "./to-policy.ts";
 import type { TwoTowerShape } from "./two-tower-shape.ts";
 
@@ -99,18 +100,7 @@ export function buildTwoTowerNetwork(inputs: number, shape: TwoTowerShape, rng: 
       throw new RangeError(`tower sizes must be positive integers, got ${units}`);
   }
   if (shape.promotions.length === 0) throw new RangeError("a two-tower network needs at least one promotion");
-  const visitorSizes = [...shape.visitorHidden, shape.embedding];
-  const network = tf.sequential({
-    layers: visitorSizes.map((units, i) =>
-      tf.layers.dense({
-        units,
-        activation: i < visitorSizes.length - 1 ? "relu" : "linear",
-        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(rng) }),
-        biasInitializer: "zeros",
-        ...(i === 0 ? { inputShape: [inputs] } : {}),
-      }),
-    ),
-  });
+  const network = tf.sequential({ layers: denseStack(inputs, [...shape.visitorHidden, shape.embedding], rng) });
   const seeds = [...shape.promotionHidden, 0].map(() => deriveSeed(rng));
   network.add(
     new PromotionScores({
