@@ -94,7 +94,7 @@ export const catalogueDocumentSchema = z.object({
     .array(promotionSchema)
     .min(1)
     .max(64)
-    .refine((promotions) => promotions[0]!.kind === "none", {
+    .refine((promotions) => promotions.length === 0 || promotions[0]!.kind === "none", {
       message: 'the first promotion must be of kind "none": it is what a visitor gets when nothing else is eligible',
     })
     .refine((promotions) => new Set(promotions.map((p) => p.id)).size === promotions.length, {

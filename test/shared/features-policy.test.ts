@@ -203,6 +203,7 @@ describe("catalogue document", () => {
   test.each([
     ["not JSON", "{", "not JSON"],
     ["no promotions", "{}", "promotions"],
+    ["an empty list of promotions", JSON.stringify({ promotions: [] }), "promotions: Too small"],
     ["first is not none", JSON.stringify({ promotions: [pct15] }), 'kind "none"'],
     ["duplicate ids", JSON.stringify({ promotions: [DEFAULT_CATALOGUE[0], pct15, pct15] }), "unique"],
     [

@@ -14,6 +14,11 @@ import type { LogSource } from "../../trainer/sources/log-source.ts";
 import { readAllLogs } from "../../trainer/sources/read-all.ts";
 import { DAY, decisionRow, outcomeRow } from "./support/log-rows.ts";
 import { memorySource } from "./support/memory-source.ts";
+import { tmpdir } from "node:os";
+import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
+import { loadDataset } from "../../trainer/cli/load-dataset.ts";
+import { uniformChooser } from "../../trainer/sim/chooser.ts";
+import { simulateTraffic } from "../../trainer/sim/simulate.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 const decisions: DecisionRow[] = Array.from({ length: 8 }, (_, i) =>
@@ -157,5 +162,47 @@ describe("openLogSource", () => {
       /unknown log source "s3:\/\/bucket"; expected local \| remote \| archive \| archive:r2 \| file:/,
     );
     expect(() => parseSourceSpec("remote", { env: {} })).toThrow(/CLOUDFLARE_ACCOUNT_ID/);
+  });
+});
+
+describe("promo train --catalogue: logs read with the operator's document", () => {
+  test("its profile fields extend the spec the logs are encoded with, from the raw contexts", async () => {
+    const spec = compileFeatureSpec(withProfileFields(DEFAULT_FEATURE_SPEC, EXAMPLE_PROFILE_FIELDS));
+    const run = simulateTraffic({
+      seed: 4,
+      visitors: 40,
+      policy: uniformChooser(DEFAULT_CATALOGUE, spec),
+      spec,
+    });
+    const work = await mkdtemp(join(tmpdir(), "edge-promo-catalogue-"));
+    try {
+      const logs = join(work, "logs.jsonl");
+      const lines = run.steps.flatMap((step) => [
+        JSON.stringify({ type: "decision", row: step.decision }),
+        ...step.outcomes.map((row) => JSON.stringify({ type: "outcome", row })),
+      ]);
+      await writeFile(logs, `${lines.join("\n")}\n`);
+      const document = join(work, "catalogue.json");
+      await writeFile(document, JSON.stringify({ promotions: DEFAULT_CATALOGUE, profile: EXAMPLE_PROFILE_FIELDS }));
+      const io = { log: () => {}, quiet: true };
+      const options = { attributionWindowMs: 7 * DAY, horizonMs: 7 * DAY, source: parseSourceSpec(`file:${logs}`, {}) };
+
+      const withProfile = await loadDataset({ ...options, catalogueFile: document }, io);
+      expect(withProfile.dataset.featureSpecHash).toBe(spec.hash);
+      expect(withProfile.dataset.featureWidth).toBe(spec.width);
+      expect(withProfile.dataset.steps.length).toBeGreaterThan(100);
+
+      // Without the document, the same rows are re-encoded with the built-in spec, profile ignored.
+      const builtIn = await loadDataset({ ...options, catalogueFile: undefined }, io);
+      expect(builtIn.dataset.featureSpecHash).toBe(DEFAULT_ENCODER.hash);
+      expect(builtIn.dataset.steps.length).toBe(withProfile.dataset.steps.length);
+
+      await writeFile(document, JSON.stringify({ promotions: [] }));
+      await expect(loadDataset({ ...options, catalogueFile: document }, io)).rejects.toThrow(
+        /catalogue\/current: promotions/,
+      );
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });
