@@ -68,8 +68,9 @@ export interface Promotion {
 export type Catalogue = readonly Promotion[];
 
 /**
- * The default catalogue. Operators edit this file; its ids are the action ids of every policy,
- * in this order, and a policy whose ids differ is refused by the edge.
+ * The built-in catalogue: what the edge serves while KV holds none (operators publish their own with
+ * `promo catalogue publish`, shared/catalogue-document.ts), and what the simulator's shop sells. Its
+ * ids, in this order, are the action ids of a per-action policy trained on it.
  */
 export const DEFAULT_CATALOGUE = [
   {
