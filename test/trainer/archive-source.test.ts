@@ -64,7 +64,7 @@ test("--source archive reads back exactly the rows of --source local, and builds
   const options = {
     attributionWindowMs: DEFAULT_ATTRIBUTION_WINDOW_MS,
     horizonMs: DEFAULT_HORIZON_MS,
-    catalogueFile: undefined,
+    catalogueFiles: [],
   };
   const fromLocal = await loadDataset({ source: { kind: "local", persistTo: dir }, ...options }, io);
   const fromArchive = await loadDataset({ source: { kind: "archive", persistTo: dir }, ...options }, io);

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { DecisionRow, OutcomeRow } from "../../shared/schema.ts";
 import { DEFAULT_ENCODER } from "../../trainer/data/encoders.ts";
 import { DEFAULT_CATALOGUE_DOCUMENT } from "../../shared/catalogue-document.ts";
-import { compileFeatureSpec, DEFAULT_FEATURE_SPEC, withProfileFields } from "../../shared/features.ts";
+import {
+  compileFeatureSpec,
+  DEFAULT_COMPILED_SPEC,
+  DEFAULT_FEATURE_SPEC,
+  withProfileFields,
+} from "../../shared/features.ts";
 import { EXAMPLE_PROFILE_FIELDS } from "../../shared/profile.ts";
 import { LOG_META_VERSION, setupFromMeta, type LogMeta } from "../../trainer/data/log-meta.ts";
 import { exportLogs } from "../../trainer/sources/write-export.ts";
@@ -19,6 +24,8 @@ import { DEFAULT_CATALOGUE } from "../../shared/catalogue.ts";
 import { loadDataset } from "../../trainer/cli/load-dataset.ts";
 import { uniformChooser } from "../../trainer/sim/chooser.ts";
 import { simulateTraffic } from "../../trainer/sim/simulate.ts";
+import { DEFAULT_SIM_MODEL, NEW_PROMOTION, withPromotion } from "../../trainer/sim/model.ts";
+import { unionOfCatalogues } from "../../trainer/data/catalogue-union.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 const decisions: DecisionRow[] = Array.from({ length: 8 }, (_, i) =>
@@ -187,22 +194,80 @@ describe("promo train --catalogue: logs read with the operator's document", () =
       const io = { log: () => {}, quiet: true };
       const options = { attributionWindowMs: 7 * DAY, horizonMs: 7 * DAY, source: parseSourceSpec(`file:${logs}`, {}) };
 
-      const withProfile = await loadDataset({ ...options, catalogueFile: document }, io);
+      const withProfile = await loadDataset({ ...options, catalogueFiles: [document] }, io);
       expect(withProfile.dataset.featureSpecHash).toBe(spec.hash);
       expect(withProfile.dataset.featureWidth).toBe(spec.width);
       expect(withProfile.dataset.steps.length).toBeGreaterThan(100);
 
       // Without the document, the same rows are re-encoded with the built-in spec, profile ignored.
-      const builtIn = await loadDataset({ ...options, catalogueFile: undefined }, io);
+      const builtIn = await loadDataset({ ...options, catalogueFiles: [] }, io);
       expect(builtIn.dataset.featureSpecHash).toBe(DEFAULT_ENCODER.hash);
       expect(builtIn.dataset.steps.length).toBe(withProfile.dataset.steps.length);
 
       await writeFile(document, JSON.stringify({ promotions: [] }));
-      await expect(loadDataset({ ...options, catalogueFile: document }, io)).rejects.toThrow(
+      await expect(loadDataset({ ...options, catalogueFiles: [document] }, io)).rejects.toThrow(
         /catalogue\/current: promotions/,
       );
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  });
+});
+
+describe("promo train over a catalogue change: --catalogue current --catalogue old", () => {
+  test("the actions are the union of the promotions, and no row of either catalogue is lost", async () => {
+    const thisWeek = [...DEFAULT_CATALOGUE.filter((p) => p.id !== "pct20"), NEW_PROMOTION.promotion];
+    const lastWeekRun = simulateTraffic({
+      seed: 4,
+      visitors: 40,
+      policy: uniformChooser(DEFAULT_CATALOGUE, DEFAULT_COMPILED_SPEC),
+    });
+    const thisWeekModel = {
+      ...withPromotion(DEFAULT_SIM_MODEL, NEW_PROMOTION.promotion, NEW_PROMOTION.params),
+      catalogue: thisWeek,
+    };
+    const thisWeekRun = simulateTraffic({
+      seed: 5,
+      visitors: 40,
+      policy: uniformChooser(thisWeek, DEFAULT_COMPILED_SPEC),
+      model: thisWeekModel,
+    });
+    const work = await mkdtemp(join(tmpdir(), "edge-promo-union-"));
+    try {
+      const logs = join(work, "logs.jsonl");
+      const lines = [...lastWeekRun.steps, ...thisWeekRun.steps].flatMap((step) => [
+        JSON.stringify({ type: "decision", row: step.decision }),
+        ...step.outcomes.map((row) => JSON.stringify({ type: "outcome", row })),
+      ]);
+      await writeFile(logs, `${lines.join("\n")}\n`);
+      const current = join(work, "this-week.json");
+      const old = join(work, "last-week.json");
+      await writeFile(current, JSON.stringify({ promotions: thisWeek }));
+      await writeFile(old, JSON.stringify({ promotions: DEFAULT_CATALOGUE }));
+      const io = { log: () => {}, quiet: true };
+      const options = { attributionWindowMs: 7 * DAY, horizonMs: 7 * DAY, source: parseSourceSpec(`file:${logs}`, {}) };
+      const rows = lastWeekRun.steps.length + thisWeekRun.steps.length;
+
+      const currentOnly = await loadDataset({ ...options, catalogueFiles: [current] }, io);
+      expect(currentOnly.dataset.actions).toEqual(thisWeek.map((p) => p.id));
+      expect(currentOnly.dataset.steps.length).toBeLessThan(rows);
+      // Last week's rows that showed pct20, or could have: unusable under this week's catalogue alone.
+      expect(currentOnly.unused["decision:unknown-action"]).toBeGreaterThan(0);
+      expect(currentOnly.unused["decision:unknown-eligible-action"]).toBeGreaterThan(0);
+
+      const both = await loadDataset({ ...options, catalogueFiles: [current, old] }, io);
+      expect(both.dataset.actions).toEqual([...thisWeek.map((p) => p.id), "pct20"]);
+      expect(both.dataset.steps.length).toBe(rows);
+      expect(both.unused).toEqual({});
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+
+  test("catalogues with other profile fields cannot be joined", () => {
+    const plain = { ...DEFAULT_CATALOGUE_DOCUMENT };
+    const profiled = { ...DEFAULT_CATALOGUE_DOCUMENT, profile: EXAMPLE_PROFILE_FIELDS };
+    expect(() => unionOfCatalogues([profiled, plain])).toThrow(/other profile fields/);
+    expect(unionOfCatalogues([profiled, profiled]).promotions).toEqual(DEFAULT_CATALOGUE);
   });
 });

@@ -78,6 +78,17 @@ export function stringOption(values: OptionValues, name: string): string | undef
   throw new UsageError(`--${name} takes a value`);
 }
 
+/** Every value of an option that may be repeated (`multiple: true`), in the order given. */
+export function stringsOption(values: OptionValues, name: string): string[] {
+  const value = values[name];
+  if (value === undefined) return [];
+  const all = Array.isArray(value) ? value : [value];
+  return all.map((v) => {
+    if (typeof v !== "string") throw new UsageError(`--${name} takes a value`);
+    return v;
+  });
+}
+
 export function requiredString(values: OptionValues, name: string): string {
   const value = stringOption(values, name);
   if (value === undefined) throw new UsageError(`--${name} is required`);

@@ -18,11 +18,12 @@ import { withProgress, type ProgressSink } from "../runtime/progress.ts";
 import { openLogSource, parseSourceSpec, type SourceSpec } from "../sources/index.ts";
 import type { LogSource } from "../sources/log-source.ts";
 import { readAllLogs } from "../sources/read-all.ts";
-import { durationOption, stringOption, type CommandIo, type OptionValues } from "./command.ts";
+import { durationOption, stringOption, stringsOption, type CommandIo, type OptionValues } from "./command.ts";
+import { unionOfCatalogues } from "../data/catalogue-union.ts";
 
 export const DATASET_OPTIONS = {
   source: { type: "string" },
-  catalogue: { type: "string" },
+  catalogue: { type: "string", multiple: true },
   "persist-to": { type: "string" },
   window: { type: "string" },
   horizon: { type: "string" },
@@ -34,15 +35,17 @@ export const DATASET_USAGE = `  --source S      local | remote | archive | archi
                   remote needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID, CLOUDFLARE_API_TOKEN
   --persist-to D  local state directory, as wrangler's --persist-to; default .wrangler/state
   --catalogue F   the operator's catalogue the logs were decided under (the file given to promo
-                  catalogue publish): its promotions and profile fields; default the built-in one
+                  catalogue publish): its promotions and profile fields; default the built-in one.
+                  Repeat it for logs that span catalogue changes, the current one first: the
+                  actions are the union of their promotions (a features policy serves any of them)
   --window W      attribution window for outcomes (7d, 12h, 30m); default 7d
   --horizon H     how far ahead a visitor's next decision is its next state; default 7d`;
 
 /** The dataset flags, checked. */
 export interface DatasetOptions {
   source: SourceSpec;
-  /** The catalogue file, read and checked before the logs are; undefined: the built-in catalogue. */
-  catalogueFile: string | undefined;
+  /** The catalogue files, read and checked before the logs are; none: the built-in catalogue. */
+  catalogueFiles: readonly string[];
   attributionWindowMs: number;
   horizonMs: number;
 }
@@ -56,7 +59,7 @@ export function parseSourceOption(values: OptionValues): SourceSpec {
 export function parseDatasetOptions(values: OptionValues): DatasetOptions {
   return {
     source: parseSourceOption(values),
-    catalogueFile: stringOption(values, "catalogue"),
+    catalogueFiles: stringsOption(values, "catalogue"),
     attributionWindowMs: durationOption(values, "window", DEFAULT_ATTRIBUTION_WINDOW_MS),
     horizonMs: durationOption(values, "horizon", DEFAULT_HORIZON_MS),
   };
@@ -75,9 +78,11 @@ export interface LoadedDataset {
 /** Reads a source whole and turns it into training steps, reporting what could not be used. */
 export async function loadDataset(options: DatasetOptions, { log, quiet }: CommandIo): Promise<LoadedDataset> {
   const document =
-    options.catalogueFile === undefined
+    options.catalogueFiles.length === 0
       ? DEFAULT_CATALOGUE_DOCUMENT
-      : parseCatalogueDocument(await readFile(options.catalogueFile, "utf8"));
+      : unionOfCatalogues(
+          await Promise.all(options.catalogueFiles.map(async (f) => parseCatalogueDocument(await readFile(f, "utf8")))),
+        );
   const source = await openLogSource(options.source, {
     onRetry: ({ delayMs, reason }) => log(`retrying in ${(delayMs / 1000).toFixed(1)} s: ${reason}`),
   });
