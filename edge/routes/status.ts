@@ -60,6 +60,7 @@ export function policyHandler(deps: EdgeDeps) {
         source: served.catalogue.source,
         promotions: served.catalogue.actionIds,
         newPromotions: served.engine.newPromotions,
+        throttles: served.throttles,
       },
       exploration: served.engine.exploration,
       training: meta?.training ?? null,

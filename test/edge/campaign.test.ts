@@ -113,6 +113,14 @@ describe("daily budgets", () => {
     await h.worker.scheduled(createScheduledController({ scheduledTime: morning + 60_000, cron: BUDGET_CRON }), h.env);
     expect(logs.mock.calls.flat().join("\n")).toMatch(/budget monitor: 1 budgeted, throttled: pct10/);
 
+    const status = await call(
+      h,
+      new Request("https://promo.example/v1/policy", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }),
+    );
+    expect((await status.json<{ catalogue: { throttles: Record<string, unknown> } }>()).catalogue.throttles).toEqual({
+      pct10: { until: Date.parse("2026-12-02T00:00:00Z"), reason: expect.stringMatching(/exposures of 20$/) },
+    });
+
     // Once throttled: never shown again that day, and not even offered to the policy.
     for (let i = 0; i < 40; i++) {
       const { id, eligible } = await servedAt(h, morning + 120_000 + i * 1000, ["pct10"]);
