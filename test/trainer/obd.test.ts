@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { main } from "../../trainer/cli/main.ts";
 import { buildDataset } from "../../trainer/data/build-dataset.ts";
 import { readCsv } from "../../trainer/obd/csv.ts";
@@ -86,6 +86,11 @@ describe("OBD import of random/men", () => {
     const args = ["train", "--source", `file:${join(dir, "random-men.jsonl")}`, "--algo", "qtable", "--gamma", "0"];
     expect(await main([...args, "--out", out, "--report", join(dir, "obd.html"), "--quiet"])).toBe(0);
     expect((await stat(out)).size).toBeGreaterThan(0);
+    // The safe learner's exploration is checked before any I/O: a wrong choice is a usage error.
+    const printed = vi.spyOn(console, "error").mockImplementation(() => {});
+    expect(await main([...args, "--explore", "sideways", "--quiet"])).toBe(2);
+    expect(printed.mock.calls.map((c) => String(c[0])).join("")).toMatch(/--explore/);
+    printed.mockRestore();
   });
 
   test("stored features equal a fresh encoding of the logged raw context", () => {

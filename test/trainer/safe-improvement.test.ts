@@ -9,6 +9,7 @@ import { actionProbabilities } from "../../shared/policy/explore.ts";
 import {
   learnSafeImprovement,
   LOG_PROBABILITY_EXPLORATION,
+  MAX_STATE_EXPLORATION,
   type SafeImprovementOptions,
 } from "../../trainer/learn/safe-improvement.ts";
 import { BASE_CONTEXT } from "../shared/helpers.ts";
@@ -149,6 +150,21 @@ describe("learnSafeImprovement", () => {
     expect(p[0]).toBeCloseTo(0.975, 6);
     expect(p[BUNDLE]).toBeCloseTo(0.025, 6);
     expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  });
+
+  test("concentrates the exploration on the states where a switch is still possible, the same share overall", () => {
+    // At A, bundle is promising (+1.5, noise 20: unproven); at B and C every promotion loses.
+    const data = uniformLogs(7000, (key, a) => (a === 0 ? 0 : key === KEYS.A && a === BUNDLE ? 1.5 : -4), 20);
+    const result = learn(data, { explore: "promising-states" });
+    const atA = served(result.q, KEYS.A);
+    const share = Math.min(
+      MAX_STATE_EXPLORATION,
+      0.05 / (data.states.filter((s) => s.stateKey === KEYS.A).length / data.states.length),
+    );
+    // The explored share is drawn over the control and the promising promotion alike.
+    expect(atA[BUNDLE]).toBeCloseTo(share / 2, 6);
+    expect(atA[0]).toBeCloseTo(1 - share / 2, 6);
+    for (const key of [KEYS.B, KEYS.C]) expect(served(result.q, key)[0]).toBe(1);
   });
 
   test("switches a state only to a promotion that was eligible at every logged visit there", () => {

@@ -58,9 +58,13 @@ export interface SafeImprovementOptions {
   /**
    * Which of those the exploration goes to: every one alike (`plausible`), or, besides the control
    * and the choice, only the one with the highest upper bound (`most-promising`), so that the next
-   * round's logs test the likeliest switch with several times the data.
+   * round's logs test the likeliest switch with several times the data. `promising-states` does
+   * the latter only in the states where a switch is still possible (the learner judges the state,
+   * and some promotion's upper bound is above 0), with a share raised so that the same share of all
+   * logged decisions is explored (at most {@link MAX_STATE_EXPLORATION} in one state); elsewhere the
+   * choice is served alone, since exploring there could never lead to a switch.
    */
-  explore: "plausible" | "most-promising";
+  explore: (typeof SAFE_EXPLORE_CHOICES)[number];
   /** Groups for the immediate reward term, coarse to fine ([] is all states). */
   immediateLevels: readonly (readonly (keyof Context)[])[];
   /** Groups for the later-return term, coarse to fine. */
@@ -71,6 +75,8 @@ export interface SafeImprovementOptions {
    */
   unexposedField: keyof Context | null;
 }
+
+export const SAFE_EXPLORE_CHOICES = ["plausible", "most-promising", "promising-states"] as const;
 
 export const DEFAULT_SAFE_IMPROVEMENT_OPTIONS: Omit<SafeImprovementOptions, "gamma" | "control"> = {
   exploration: DEFAULT_CONTROL.exploration,
@@ -100,6 +106,9 @@ export interface SafeImprovementResult {
  */
 export const LOG_PROBABILITY_EXPLORATION: Exploration = { type: "softmax", temperature: 1, floor: 0 };
 
+/** The most of one state's decisions `promising-states` explores: the choice keeps the rest. */
+export const MAX_STATE_EXPLORATION = 0.5;
+
 /** exp(−800) is exactly 0 in float64: a promotion the evidence rules out is never drawn there. */
 const RULED_OUT = -800;
 
@@ -115,6 +124,11 @@ function writeLogProbabilities(
   plausible: Uint8Array,
   share: number,
 ): void {
+  if (share === 0) {
+    row.fill(RULED_OUT);
+    row[choice] = 0;
+    return;
+  }
   plausible[choice] = 1;
   plausible[control] = 1;
   let explored = 0;
@@ -168,6 +182,8 @@ export function learnSafeImprovement(
   const lower = new Float64Array(actionCount);
   const upper = new Float64Array(actionCount);
   const plausible = new Uint8Array(actionCount);
+  const choices = new Int32Array(stateCount);
+  const explored = new Int32Array(stateCount).fill(-1);
   for (let s = 0; s < stateCount; s++) {
     plausible.fill(1);
     lower.fill(Number.NEGATIVE_INFINITY);
@@ -185,8 +201,48 @@ export function learnSafeImprovement(
       const better = lower[a]! > 0 && lower[a]! > (choice === control ? 0 : lower[choice]!);
       if (better && alwaysEligible[s * actionCount + a]) choice = a;
     }
-    if (options.explore === "most-promising") keepMostPromising(plausible, upper, choice, control);
-    writeLogProbabilities(q.subarray(s * actionCount, (s + 1) * actionCount), choice, control, plausible, exploration);
+    if (options.explore === "plausible") {
+      writeLogProbabilities(
+        q.subarray(s * actionCount, (s + 1) * actionCount),
+        choice,
+        control,
+        plausible,
+        exploration,
+      );
+      continue;
+    }
+    keepMostPromising(plausible, upper, choice, control);
+    choices[s] = choice;
+    const promising = plausible.indexOf(1);
+    // Unjudged states keep +∞ bounds: the learner never switches them, so exploring them is pure cost.
+    explored[s] =
+      options.explore === "promising-states" && (!judged[s] || !((upper[promising] ?? 0) > 0)) ? -1 : promising;
+    if (options.explore === "most-promising") {
+      writeLogProbabilities(
+        q.subarray(s * actionCount, (s + 1) * actionCount),
+        choice,
+        control,
+        plausible,
+        exploration,
+      );
+    }
+  }
+  if (options.explore === "promising-states") {
+    // The share of logged decisions in states worth exploring sets how much each of them explores.
+    let worth = 0;
+    for (const state of columns.state) if (explored[columns.stateKey[state]!]! >= 0) worth++;
+    const share = worth > 0 ? Math.min(MAX_STATE_EXPLORATION, (exploration * columns.state.length) / worth) : 0;
+    for (let s = 0; s < stateCount; s++) {
+      plausible.fill(0);
+      if (explored[s]! >= 0) plausible[explored[s]!] = 1;
+      writeLogProbabilities(
+        q.subarray(s * actionCount, (s + 1) * actionCount),
+        choices[s]!,
+        control,
+        plausible,
+        explored[s]! >= 0 ? share : 0,
+      );
+    }
   }
 
   let deviations = 0;

@@ -9,7 +9,7 @@ import { DEFAULT_QLEARNING_OPTIONS, type StepSize } from "../../learn/qlearning.
 import { renderReport } from "../../report/index.ts";
 import { splitByTime } from "../../data/split.ts";
 import { ALGORITHMS, DEFAULT_ALGORITHM, trainPolicy, usesTfjs, type Algorithm } from "../../learn/train-policy.ts";
-import { DEFAULT_SAFE_IMPROVEMENT_OPTIONS } from "../../learn/safe-improvement.ts";
+import { DEFAULT_SAFE_IMPROVEMENT_OPTIONS, SAFE_EXPLORE_CHOICES } from "../../learn/safe-improvement.ts";
 import { gatePublication } from "../../ope/gate.ts";
 import { choiceOption, defineCommand, numberOption, stringOption, UsageError, type OptionValues } from "../command.ts";
 import { AGAINST_USAGE, checkComparable, loadCurrentPolicy, parseAgainst } from "../current-policy.ts";
@@ -42,6 +42,10 @@ ${AGAINST_USAGE}
  safe:
   --z Z           deviate from the control only where advantage − Z·SE > 0; default ${DEFAULT_SAFE_IMPROVEMENT_OPTIONS.z}
   --min-count N   least logged count of a promotion before it may be chosen; default ${DEFAULT_SAFE_IMPROVEMENT_OPTIONS.minCount}
+  --explore E     where the exploration share goes: plausible (every promotion not shown to lose),
+                  most-promising (the one with the highest upper bound, in every state) or
+                  promising-states (that one, only in states where a switch is still possible, at a
+                  higher share there); default ${DEFAULT_SAFE_IMPROVEMENT_OPTIONS.explore}
  qtable:
   --alpha A       learning rate, or sample-average (1/n per pair); default sample-average
   --max-sweeps N  default ${DEFAULT_QLEARNING_OPTIONS.maxSweeps}
@@ -61,6 +65,7 @@ ${AGAINST_USAGE}
     ...DATASET_OPTIONS,
     algo: { type: "string" },
     gamma: { type: "string" },
+    explore: { type: "string" },
     "promotion-hidden": { type: "string" },
     embedding: { type: "string" },
     seed: { type: "string" },
@@ -110,6 +115,7 @@ ${AGAINST_USAGE}
         safe: {
           z: numberOption(values, "z", DEFAULT_SAFE_IMPROVEMENT_OPTIONS.z, (z) => z >= 0),
           minCount: numberOption(values, "min-count", DEFAULT_SAFE_IMPROVEMENT_OPTIONS.minCount, (n) => n >= 0),
+          explore: choiceOption(values, "explore", SAFE_EXPLORE_CHOICES, DEFAULT_SAFE_IMPROVEMENT_OPTIONS.explore),
         },
         qtable: {
           alpha: stepSizeOf(values),
