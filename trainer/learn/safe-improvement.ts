@@ -201,23 +201,16 @@ export function learnSafeImprovement(
       const better = lower[a]! > 0 && lower[a]! > (choice === control ? 0 : lower[choice]!);
       if (better && alwaysEligible[s * actionCount + a]) choice = a;
     }
-    if (options.explore === "plausible") {
-      writeLogProbabilities(
-        q.subarray(s * actionCount, (s + 1) * actionCount),
-        choice,
-        control,
-        plausible,
-        exploration,
-      );
-      continue;
+    if (options.explore !== "plausible") {
+      keepMostPromising(plausible, upper, choice, control);
+      choices[s] = choice;
+      const promising = plausible.indexOf(1);
+      // Unjudged states keep +∞ bounds: the learner never switches them, so exploring them is pure cost.
+      const worth = options.explore === "most-promising" || (judged[s] && (upper[promising] ?? 0) > 0);
+      explored[s] = worth ? promising : -1;
     }
-    keepMostPromising(plausible, upper, choice, control);
-    choices[s] = choice;
-    const promising = plausible.indexOf(1);
-    // Unjudged states keep +∞ bounds: the learner never switches them, so exploring them is pure cost.
-    explored[s] =
-      options.explore === "promising-states" && (!judged[s] || !((upper[promising] ?? 0) > 0)) ? -1 : promising;
-    if (options.explore === "most-promising") {
+    // promising-states writes its rows once it knows how much of the logs its states hold, below.
+    if (options.explore !== "promising-states") {
       writeLogProbabilities(
         q.subarray(s * actionCount, (s + 1) * actionCount),
         choice,
