@@ -21,7 +21,7 @@ import { DEFAULT_SIM_MODEL, NEW_PROMOTION, withPromotion } from "../trainer/sim/
 import { oracleChooser } from "../trainer/sim/oracle.ts";
 import { datasetOfRun, simulateLogs, trainOnSimulatedLogs } from "../trainer/sim/pipeline.ts";
 import { pairedDifference, scorePolicy, type PolicyScore, type ScoreOptions } from "../trainer/sim/score.ts";
-import { LOG_SEED } from "./sim-quality.ts";
+import { dqnOptionsFor, LOG_SEED, logDecisions } from "./sim-quality.ts";
 import { round } from "./stats.ts";
 import type { Measurement } from "./types.ts";
 
@@ -34,8 +34,8 @@ export const simNewPromotion: Measurement = {
   async run({ quick, log }) {
     const spec = DEFAULT_COMPILED_SPEC;
     const gamma = DEFAULT_SIM_MODEL.gamma;
-    const decisions = quick ? 20_000 : 200_000;
-    const dqn = quick ? { epochs: 2 } : {};
+    const decisions = logDecisions(quick);
+    const dqn = dqnOptionsFor(quick);
     const backend = await selectBackend({ warn: log });
     const model = withPromotion(DEFAULT_SIM_MODEL, NEW_PROMOTION.promotion, NEW_PROMOTION.params);
     const { catalogue } = model;

@@ -50,6 +50,9 @@ import { withTarget, type Measurement, type Metric } from "./types.ts";
 
 /** The uniform-fallback logs every learner here trains on; sim-new-promotion trains on the same. */
 export const LOG_SEED = 2025;
+export const logDecisions = (quick: boolean) => (quick ? 20_000 : 200_000);
+/** Trainer defaults, with fewer epochs in a quick run. */
+export const dqnOptionsFor = (quick: boolean) => (quick ? { epochs: 2 } : {});
 const TARGET_RATIO = 0.9;
 
 interface Learner {
@@ -77,11 +80,11 @@ export const simQuality: Measurement = {
     const { catalogue } = model;
     const spec = DEFAULT_COMPILED_SPEC;
     const gamma = model.gamma;
-    const decisions = quick ? 20_000 : 200_000;
+    const decisions = logDecisions(quick);
     const scoring: ScoreOptions = quick
       ? { seeds: [1, 2, 3], visitors: 2_000 }
       : { seeds: [1, 2, 3, 4, 5], visitors: 10_000 };
-    const dqnOptions = quick ? { epochs: 2 } : {};
+    const dqnOptions = dqnOptionsFor(quick);
     const scoringText = `${scoring.seeds!.length} seeds × ${scoring.visitors!.toLocaleString("en-US")} visitors`;
 
     log(`sim-quality: scoring the oracle, uniform, every fixed promotion and the myopic oracle (${scoringText})`);

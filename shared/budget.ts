@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { inCampaignWindow, localTimeToInstant } from "./campaign.ts";
+import { inCampaignWindow, localTimeToInstant, wallClock } from "./campaign.ts";
 import type { Catalogue, Promotion } from "./catalogue.ts";
 
 /**
@@ -29,17 +29,11 @@ export interface BudgetUsage {
   spend: number;
 }
 
-const dateFormatters = new Map<string, Intl.DateTimeFormat>();
-
 /** `YYYY-MM-DD` of `at` in `timeZone`. */
 function localDate(at: number, timeZone: string): string {
-  let formatter = dateFormatters.get(timeZone);
-  if (formatter === undefined) {
-    // en-CA writes dates as YYYY-MM-DD.
-    formatter = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
-    dateFormatters.set(timeZone, formatter);
-  }
-  return formatter.format(at);
+  const { year, month, day } = wallClock(timeZone, at);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${year}-${pad(month)}-${pad(day)}`;
 }
 
 /** The local day containing `now` in `timeZone`, as [start, end) instants. */

@@ -1,4 +1,4 @@
-import type { Catalogue, Promotion } from "./catalogue.ts";
+import type { Promotion } from "./catalogue.ts";
 
 /**
  * When a promotion may be shown: from `start` to `end` (either may be absent), as wall-clock times
@@ -18,8 +18,11 @@ export const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** How far `timeZone` is ahead of UTC at instant `at`, ms. */
-function zoneOffsetMs(timeZone: string, at: number): number {
+/** The wall clock in `timeZone` at instant `at`, to the second. */
+export function wallClock(
+  timeZone: string,
+  at: number,
+): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
   let formatter = offsetFormatters.get(timeZone);
   if (formatter === undefined) {
     formatter = new Intl.DateTimeFormat("en-US", {
@@ -36,7 +39,20 @@ function zoneOffsetMs(timeZone: string, at: number): number {
   }
   const part: Record<string, number> = {};
   for (const p of formatter.formatToParts(at)) if (p.type !== "literal") part[p.type] = Number(p.value);
-  const asUtc = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour! % 24, part.minute!, part.second!);
+  return {
+    year: part.year!,
+    month: part.month!,
+    day: part.day!,
+    hour: part.hour! % 24,
+    minute: part.minute!,
+    second: part.second!,
+  };
+}
+
+/** How far `timeZone` is ahead of UTC at instant `at`, ms. */
+function zoneOffsetMs(timeZone: string, at: number): number {
+  const t = wallClock(timeZone, at);
+  const asUtc = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
   return asUtc - (at - (at % 1000));
 }
 
@@ -83,9 +99,4 @@ function windowBounds(promotion: Promotion): Bounds {
 export function inCampaignWindow(promotion: Promotion, now: number): boolean {
   const { start, end } = windowBounds(promotion);
   return now >= start && now < end;
-}
-
-/** Whether any promotion of the catalogue has a window: only then do decisions need narrowing. */
-export function hasCampaignWindows(catalogue: Catalogue): boolean {
-  return catalogue.some((p) => p.eligibility.window !== undefined);
 }

@@ -76,13 +76,11 @@ export function createDecisionEngine(
   if (policy) checkPolicyFits(policy, catalogue, spec);
   const fallback = controlAsPolicy(control, catalogue);
   const featuresModel = policy?.model.algorithm === "features" ? policy.model : null;
+  const encoded = featuresModel ? catalogue.map(encodePromotion) : undefined;
   const { qOf, exploration } = policy
-    ? {
-        qOf: compileInference(policy.model, featuresModel ? catalogue.map(encodePromotion) : undefined),
-        exploration: policy.meta.exploration,
-      }
+    ? { qOf: compileInference(policy.model, encoded), exploration: policy.meta.exploration }
     : fallback;
-  const boost = featuresModel ? newPromotionBoost(featuresModel, catalogue, newPromotions) : undefined;
+  const boost = featuresModel ? newPromotionBoost(featuresModel, catalogue, encoded!, newPromotions) : undefined;
   const version = policy ? policy.meta.version : FALLBACK_VERSION;
   const features = new Float32Array(spec.width);
   const scratch = new Float64Array(catalogue.length);
@@ -149,16 +147,16 @@ export function controlRule(
 function newPromotionBoost(
   model: FeaturesModel,
   catalogue: Catalogue,
+  encoded: readonly Float32Array[],
   settings: NewPromotionExploration,
 ): NewPromotionBoost | undefined {
   const promotions = new Uint8Array(catalogue.length);
   catalogue.forEach((promotion, i) => {
     const trained = model.promotions.find((p) => p.id === promotion.id);
-    const encoded = encodePromotion(promotion);
     const known =
       trained !== undefined &&
       trained.decisions >= settings.untilDecisions &&
-      trained.features.every((x, k) => x === encoded[k]);
+      trained.features.every((x, k) => x === encoded[i]![k]);
     promotions[i] = known ? 0 : 1;
   });
   return promotions.some((flag) => flag === 1) ? { promotions, share: settings.share } : undefined;

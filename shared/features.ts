@@ -1,7 +1,7 @@
 import { DEFAULT_ACTION_IDS } from "./catalogue.ts";
 import { DEVICE_CLASSES, PAGE_TYPES, REFERRER_CLASSES, type Context } from "./context.ts";
 import { canonicalJson, fingerprint } from "./hash.ts";
-import { profileFieldWidth, profileSlot, profileSlotNames, type ProfileFieldSpec } from "./profile.ts";
+import { bucketIndex, profileFieldWidth, profileSlot, profileSlotNames, type ProfileFieldSpec } from "./profile.ts";
 
 type RequestField = Exclude<keyof Context, "profile">;
 type CategoricalField = { [K in RequestField]: Context[K] extends string | null ? K : never }[RequestField];
@@ -247,10 +247,7 @@ function bucketOf(spec: FieldSpec, raw: Context[RequestField]): number {
   const edges = spec.stateEdges ?? [];
   const nullShift = isNullable(spec.field) ? 1 : 0;
   if (raw === null) return 0;
-  const value = raw as number;
-  let b = 0;
-  while (b < edges.length && value >= edges[b]!) b++;
-  return b + nullShift;
+  return bucketIndex(edges, raw as number) + nullShift;
 }
 
 export const DEFAULT_COMPILED_SPEC = compileFeatureSpec(DEFAULT_FEATURE_SPEC);

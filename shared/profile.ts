@@ -103,7 +103,8 @@ function bucketLabels(edges: readonly number[]): string[] {
   return [`<${edges[0]}`, ...edges.slice(1).map((edge, i) => `[${edges[i]},${edge})`), `≥${edges[edges.length - 1]}`];
 }
 
-function bucketOf(edges: readonly number[], value: number): number {
+/** The bucket of `value` under ascending `edges`: value < edges[i] → bucket i, past the last edge → edges.length. */
+export function bucketIndex(edges: readonly number[], value: number): number {
   let b = 0;
   while (b < edges.length && value >= edges[b]!) b++;
   return b;
@@ -121,7 +122,7 @@ export function profileSlot(spec: ProfileFieldSpec, value: ProfileValue | undefi
       return i === -1 ? missing : i;
     }
     case "number": {
-      if (typeof value === "number" && Number.isFinite(value)) return bucketOf(spec.buckets, value);
+      if (typeof value === "number" && Number.isFinite(value)) return bucketIndex(spec.buckets, value);
       const i = typeof value === "string" ? bucketLabels(spec.buckets).indexOf(value) : -1;
       return i === -1 ? missing : i;
     }
@@ -137,7 +138,7 @@ export function loggableProfile(fields: readonly ProfileFieldSpec[], profile: Pr
     const value = profile[spec.name] ?? null;
     out[spec.name] =
       spec.sensitive && spec.type === "number" && typeof value === "number"
-        ? bucketLabels(spec.buckets)[bucketOf(spec.buckets, value)]!
+        ? bucketLabels(spec.buckets)[bucketIndex(spec.buckets, value)]!
         : value;
   }
   return out;

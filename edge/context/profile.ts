@@ -38,22 +38,8 @@ export function readProfile(
   const profile: Record<string, ProfileValue> = {};
   try {
     for (const field of fields) {
-      const { source } = field;
-      switch (source.from) {
-        case "body":
-          profile[field.name] = parseProfileValue(field, body?.[field.name], `context.profile.${field.name}`);
-          break;
-        case "header":
-          profile[field.name] = parseProfileValue(
-            field,
-            request.headers.get(source.header) ?? undefined,
-            `header ${source.header}`,
-          );
-          break;
-        case "cookie":
-          profile[field.name] = parseProfileValue(field, cookies[source.cookie], `cookie ${source.cookie}`);
-          break;
-      }
+      const { raw, where } = rawValueOf(field, body, request, cookies);
+      profile[field.name] = parseProfileValue(field, raw, where);
     }
   } catch (error) {
     if (error instanceof ProfileValueError) {
@@ -62,4 +48,22 @@ export function readProfile(
     throw error;
   }
   return profile;
+}
+
+/** A field's value as its source carries it, and how to name that source in an error. */
+function rawValueOf(
+  field: ProfileFieldSpec,
+  body: Readonly<Record<string, unknown>> | undefined,
+  request: Request,
+  cookies: Readonly<Record<string, string>>,
+): { raw: unknown; where: string } {
+  const { source } = field;
+  switch (source.from) {
+    case "body":
+      return { raw: body?.[field.name], where: `context.profile.${field.name}` };
+    case "header":
+      return { raw: request.headers.get(source.header) ?? undefined, where: `header ${source.header}` };
+    case "cookie":
+      return { raw: cookies[source.cookie], where: `cookie ${source.cookie}` };
+  }
 }

@@ -94,7 +94,9 @@ export class PolicyCache {
 
   async #load(kv: KVNamespace, now: number): Promise<PolicySnapshot> {
     const served = this.#snapshot;
-    let catalogue = served.catalogue;
+    // What serves unless a new policy loads: the served policy, rebuilt over a new catalogue (or the
+    // control over it, with the reason, where the policy cannot serve it).
+    let kept: PolicySnapshot = served;
     let catalogueProblem: string | null = null;
     let throttles = served.throttles;
     try {
@@ -102,11 +104,10 @@ export class PolicyCache {
         readCatalogue(kv, served.catalogue, this.#builtIn),
         readThrottles(kv, served.throttles),
       ]);
-      catalogue = catalogueRead.catalogue;
+      const { catalogue } = catalogueRead;
       throttles = throttlesRead.throttles;
       catalogueProblem = joinProblems(catalogueRead.problem, throttlesRead.problem);
-      // The served policy, rebuilt over a new catalogue; null when it cannot serve that one.
-      const kept = catalogue === served.catalogue ? { ...served, lastError: null } : this.#rebuilt(served, catalogue);
+      kept = catalogue === served.catalogue ? { ...served, lastError: null } : this.#rebuilt(served, catalogue);
       const withProblems = (snapshot: PolicySnapshot, problem: string | null) => ({
         ...snapshot,
         throttles,
@@ -141,13 +142,12 @@ export class PolicyCache {
       );
     } catch (error) {
       const reason = describeLoadFailure(error);
-      const keep = catalogue === served.catalogue ? served : this.#rebuilt(served, catalogue);
-      console.error(`policy refresh failed, still serving ${keep.engine.version}: ${reason}`);
+      console.error(`policy refresh failed, still serving ${kept.engine.version}: ${reason}`);
       // A rebuilt snapshot's own problem (a policy that cannot serve the new catalogue) is news; the served one's is the last refresh's.
       return {
-        ...keep,
+        ...kept,
         throttles,
-        lastError: joinProblems(reason, keep === served ? null : keep.lastError, catalogueProblem),
+        lastError: joinProblems(reason, kept === served ? null : kept.lastError, catalogueProblem),
       };
     }
   }
