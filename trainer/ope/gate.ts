@@ -26,9 +26,9 @@ export const MIN_GATE_ESS = 1000;
 /**
  * Whether a candidate may replace the current policy: only when the lower end of the interval of
  * the paired difference, candidate minus current on the same logged episodes, is above 0, and that
- * difference rests on at least `minEss` effective episodes. The estimator is the one in the
- * evidence (per-decision weighted importance sampling of the discounted return when γ > 0, doubly
- * robust when γ = 0). `force` publishes anyway, and the reason says what was overridden.
+ * difference rests on at least `minEss` effective episodes. The estimator is named in the evidence
+ * (first-order, trainer/ope/first-order.ts, when γ > 0; the paired doubly robust difference when γ = 0).
+ * `force` publishes anyway, and the reason says what was overridden.
  */
 export function publishGate(evidence: ImprovementEvidence, options: GateOptions): GateDecision {
   const verdict = judge(evidence, options.minEss ?? MIN_GATE_ESS);
