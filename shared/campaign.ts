@@ -16,14 +16,14 @@ export interface CampaignWindow {
 
 export const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+const wallClockFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /** The wall clock in `timeZone` at instant `at`, to the second. */
 export function wallClock(
   timeZone: string,
   at: number,
 ): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
-  let formatter = offsetFormatters.get(timeZone);
+  let formatter = wallClockFormatters.get(timeZone);
   if (formatter === undefined) {
     formatter = new Intl.DateTimeFormat("en-US", {
       timeZone,
@@ -35,7 +35,7 @@ export function wallClock(
       minute: "numeric",
       second: "numeric",
     });
-    offsetFormatters.set(timeZone, formatter);
+    wallClockFormatters.set(timeZone, formatter);
   }
   const part: Record<string, number> = {};
   for (const p of formatter.formatToParts(at)) if (p.type !== "literal") part[p.type] = Number(p.value);

@@ -34,7 +34,10 @@ export function readProfile(
     }
   }
   if (fields.length === 0) return undefined;
-  const cookies = parseCookies(request.headers.get("cookie") ?? "");
+  // Parsed only when a field reads a cookie: most shops' profiles come from the body or a header.
+  const cookies = fields.some((f) => f.source.from === "cookie")
+    ? parseCookies(request.headers.get("cookie") ?? "")
+    : {};
   const profile: Record<string, ProfileValue> = {};
   try {
     for (const field of fields) {
