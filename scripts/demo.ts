@@ -3,9 +3,9 @@
  * with no account, as policy iteration.
  *
  *  1. seeds a fresh local D1 with simulated history: decisions and outcomes of simulated visitors
- *     served by the fallback (the control with its exploration), written by the Worker's own D1
- *     writer (labelled as simulated history: traffic through a local Worker cannot log a learnable
- *     amount of data in a few minutes);
+ *     served by the fallback (the control with its exploration), as rows of the Worker's own
+ *     log-row codec, loaded in bulk (labelled as simulated history: traffic through a local Worker
+ *     cannot log a learnable amount of data in a few minutes);
  *  2. starts the Worker (wrangler dev: local KV, D1, Queue) on that state; with no policy published
  *     it serves the same fallback;
  *  3. then, each round: simulated shoppers through the Worker under what it serves; `promo train`
@@ -24,11 +24,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { writeLogMessages } from "../edge/logging/d1-writer.ts";
 import { DEFAULT_CONTROL } from "../shared/catalogue.ts";
 import { DEFAULT_COMPILED_SPEC } from "../shared/features.ts";
 import { decodePolicy } from "../shared/policy/format.ts";
-import type { LogMessage } from "../shared/schema.ts";
+import { bulkLoadLogRows } from "../trainer/runtime/d1-bulk-load.ts";
 import { openLocalBindings } from "../trainer/runtime/local-bindings.ts";
 import {
   DEFAULT_SIM_MODEL,
@@ -145,7 +144,11 @@ async function waitForLogs(persistTo: string, expected: number): Promise<number>
   }
 }
 
-/** Writes simulated history into local D1 through the Worker's own writer, in batches of one D1 transaction each. */
+/**
+ * Writes simulated history into local D1: rows made by the Worker's log-row codec, loaded in bulk
+ * through the same table definitions as its writer (trainer/runtime/d1-bulk-load.ts), since the
+ * writer's 6 rows per statement would take a minute for 100k decisions.
+ */
 async function seedHistory(persistTo: string): Promise<number> {
   const { run: simulated } = simulateLogs({
     seed: HISTORY_SEED,
@@ -154,12 +157,10 @@ async function seedHistory(persistTo: string): Promise<number> {
   });
   const bindings = await openLocalBindings({ persistTo });
   try {
-    const messages: LogMessage[] = simulated.steps.flatMap((s) => [
-      { type: "decision" as const, row: s.decision },
-      ...s.outcomes.map((row) => ({ type: "outcome" as const, row })),
-    ]);
-    for (let i = 0; i < messages.length; i += 10_000)
-      await writeLogMessages(bindings.DB, messages.slice(i, i + 10_000));
+    await bulkLoadLogRows(bindings.DB, {
+      decisions: simulated.steps.map((s) => s.decision),
+      outcomes: simulated.steps.flatMap((s) => s.outcomes),
+    });
     return simulated.steps.length;
   } finally {
     await bindings.dispose();
@@ -244,7 +245,7 @@ async function main(): Promise<void> {
     step(`seeding local D1 with SIMULATED HISTORY: about ${history.toLocaleString("en-US")} decisions of the fallback`);
     await applyLocalMigrations(persistTo);
     const seeded = await seedHistory(persistTo);
-    console.log(`  ${seeded} simulated decisions (and their outcomes) written by the Worker's D1 writer`);
+    console.log(`  ${seeded} simulated decisions (and their outcomes) loaded into local D1`);
 
     step("starting the Worker (wrangler dev, local KV + D1 + Queue, simulated clock allowed)");
     // The simulated history spans months and the trainer reads it from D1: D1 keeps all of it here
