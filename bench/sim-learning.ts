@@ -59,7 +59,7 @@ const FULL: Sizes = {
   onceDecisions: 200_000,
   // Five retrains, each on the traffic between two of them: the top of the 300k–1M decisions a
   // mid-size shop logs in hours. With 3 rounds of 500k the gate proved none of the loop's switches
-  // (trainer/sim/README.md); the later rounds are where switches get proven on 2 of 5 log seeds.
+  // (trainer/sim/README.md); at 1M, 2 of the 5 log seeds prove theirs only in round 4.
   rounds: 5,
   decisionsPerRound: 1_000_000,
   gateSeeds: Array.from({ length: 20 }, (_, i) => 101 + i),

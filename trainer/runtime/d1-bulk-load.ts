@@ -49,8 +49,8 @@ export async function bulkLoadLogRows(
 }
 
 /** One INSERT for `rows`, or, where its SQL would be too long for D1, those of each half. */
-function inlineInserts<Row>(rows: readonly Row[], render: (rows: Row[]) => { sql: string }): string[] {
-  const { sql } = render([...rows]);
+function inlineInserts<Row>(rows: Row[], render: (rows: Row[]) => { sql: string }): string[] {
+  const { sql } = render(rows);
   const bytes = Buffer.byteLength(sql);
   if (bytes <= MAX_STATEMENT_BYTES) return [sql];
   if (rows.length === 1) throw new RangeError(`one log row needs ${bytes} bytes of SQL, more than D1 allows`);
