@@ -172,7 +172,6 @@ interface TrainAnswer {
   out: string;
   report: string;
   gate: { allowed: boolean; reason: string };
-  sequence: { candidate: string; decision: { allowed: boolean } }[];
   training: { decisions: number };
 }
 
@@ -288,9 +287,6 @@ async function main(): Promise<void> {
         "--report",
         path.join(outDir, `round-${round}.html`),
       ]);
-      console.log(
-        `  judged in turn: ${candidate.sequence.map((s) => `${s.candidate} (${s.decision.allowed ? "shown better" : "not shown better"})`).join(", then ")}`,
-      );
       const candidateChooser = await chooserOfFile(candidate.out, candidate.version);
       const candidateTruth = truth(candidateChooser);
       const publish = await promo<PublishAnswer>(

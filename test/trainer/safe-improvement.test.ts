@@ -1,6 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { DEFAULT_COMPILED_SPEC as spec } from "../../shared/features.ts";
-import type { Dataset } from "../../trainer/data/dataset.ts";
+import { DEFAULT_ACTION_IDS } from "../../shared/catalogue.ts";
+import type { Context } from "../../shared/context.ts";
+import { DEFAULT_COMPILED_SPEC as spec, stateKey } from "../../shared/features.ts";
+import { createRng } from "../../shared/rng.ts";
+import type { Dataset, LoggedState, Step } from "../../trainer/data/dataset.ts";
 import { laterReturns, transitionColumns } from "../../trainer/data/transitions.ts";
 import { actionProbabilities } from "../../shared/policy/explore.ts";
 import {
@@ -9,34 +12,90 @@ import {
   MAX_STATE_EXPLORATION,
   type SafeImprovementOptions,
 } from "../../trainer/learn/safe-improvement.ts";
-import { ACTIONS, BUNDLE, KEYS, uniformLogs } from "./helpers/state-key-logs.ts";
+import { BASE_CONTEXT } from "../shared/helpers.ts";
+import { gaussian } from "./ope-fixtures.ts";
+
+const ACTIONS = DEFAULT_ACTION_IDS;
+const BUNDLE = ACTIONS.indexOf("bundle");
+/** A first-time visitor with a cart big enough for every promotion, who has seen none lately. */
+const BASE: Context = {
+  ...BASE_CONTEXT,
+  cartValue: 100,
+  visits: 1,
+  daysSinceLastVisit: null,
+  purchases: 0,
+  daysSinceLastPurchase: null,
+  promosSeen7d: 0,
+  lastPromotion: null,
+};
+/** A: where the bundle truly pays; B: elsewhere in every pooled group (other cart and referrer); C: A, after a promotion. */
+const KEYS = {
+  A: stateKey(spec, BASE),
+  B: stateKey(spec, { ...BASE, referrer: "social", cartValue: 50 }),
+  C: stateKey(spec, { ...BASE, promosSeen7d: 1, lastPromotion: "pct10" }),
+};
+
+/** Uniform logging over every action at the given keys; `effect(key, action)` is added to N(0, sd²) rewards. */
+function uniformLogs(
+  rowsPerKey: number,
+  effect: (key: number, action: number) => number,
+  sd: number,
+  seed = 1,
+): Dataset {
+  const rng = createRng(seed);
+  const states: LoggedState[] = [];
+  const steps: Step[] = [];
+  for (const key of Object.values(KEYS)) {
+    for (let i = 0; i < rowsPerKey; i++) {
+      const action = Math.floor(rng() * ACTIONS.length);
+      const index = states.length;
+      states.push({
+        stateKey: key,
+        eligible: new Uint8Array(ACTIONS.length).fill(1),
+        features: new Float32Array(spec.width),
+      });
+      steps.push({
+        state: index,
+        action,
+        propensity: 1 / ACTIONS.length,
+        reward: effect(key, action) + sd * gaussian(rng),
+        next: -1,
+        visitor: `v${index}`,
+        ts: index,
+        decisionId: `d${index}`,
+      });
+    }
+  }
+  return {
+    actions: ACTIONS,
+    featureSpecHash: spec.hash,
+    featureWidth: spec.width,
+    stateCount: spec.stateCount,
+    slotNames: spec.slotNames,
+    states,
+    steps,
+    heldBack: 0,
+    skipped: {},
+    window: { from: 0, to: steps.length },
+  };
+}
 
 const learn = (
   data: Dataset,
-  overrides: {
-    z?: number;
-    minCount?: number;
-    explore?: SafeImprovementOptions["explore"];
-    servedChoices?: Int32Array;
-  } = {},
+  overrides: { z?: number; minCount?: number; explore?: SafeImprovementOptions["explore"] } = {},
 ) =>
-  learnSafeImprovement(
-    data,
-    spec,
-    {
-      gamma: 0.95,
-      control: 0,
-      z: overrides.z ?? 2,
-      shrinkage: 200,
-      minCount: overrides.minCount ?? 100,
-      exploration: 0.05,
-      explore: overrides.explore ?? "plausible",
-      immediateLevels: [[], ["cartValue"], ["cartValue", "referrer"], ["cartValue", "referrer", "purchases"]],
-      laterLevels: [[], ["cartValue"]],
-      unexposedField: "promosSeen7d",
-    },
-    overrides.servedChoices ?? null,
-  );
+  learnSafeImprovement(data, spec, {
+    gamma: 0.95,
+    control: 0,
+    z: overrides.z ?? 2,
+    shrinkage: 200,
+    minCount: overrides.minCount ?? 100,
+    exploration: 0.05,
+    explore: overrides.explore ?? "plausible",
+    immediateLevels: [[], ["cartValue"], ["cartValue", "referrer"], ["cartValue", "referrer", "purchases"]],
+    laterLevels: [[], ["cartValue"]],
+    unexposedField: "promosSeen7d",
+  });
 const row = (q: Float32Array, key: number) => Array.from(q.subarray(key * ACTIONS.length, (key + 1) * ACTIONS.length));
 const ALL_ELIGIBLE = new Uint8Array(ACTIONS.length).fill(1);
 /** What the edge draws from at `key` with every action eligible. */
@@ -157,56 +216,6 @@ describe("learnSafeImprovement", () => {
         unexposedField: null,
       }),
     ).toThrow(/control/);
-  });
-});
-
-describe("learnSafeImprovement: the table that keeps the served choices", () => {
-  const switchAtA = uniformLogs(7000, (key, a) => (key === KEYS.A && a === BUNDLE ? 4 : 0), 1);
-
-  test("is absent when the learner changes no choice", () => {
-    const result = learn(
-      uniformLogs(7000, () => 0, 5),
-      { z: 3 },
-    );
-    expect(result.newChoices).toBe(0);
-    expect(result.keepingChoices).toBeNull();
-  });
-
-  test("keeps the control where the learner switched, explores the switch there, and equals the learned table elsewhere", () => {
-    const result = learn(switchAtA, { explore: "most-promising" });
-    expect(greedy(result.q, KEYS.A)).toBe(BUNDLE);
-    expect(result.newChoices).toBeGreaterThan(0);
-    const keeping = result.keepingChoices!;
-    expect(greedy(keeping, KEYS.A)).toBe(0);
-    const p = served(keeping, KEYS.A);
-    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-    // The 5% explored goes to the control, the switch and the most promising other promotion alike.
-    expect(p[BUNDLE]).toBeCloseTo(0.05 / 3, 6);
-    expect(p[0]).toBeCloseTo(0.95 + 0.05 / 3, 6);
-    expect(p.filter((share) => share > 0)).toHaveLength(3);
-    for (const key of [KEYS.B, KEYS.C]) expect(row(keeping, key)).toEqual(row(result.q, key));
-  });
-
-  test("keeps what the current policy serves: no table where it already makes the learned switch", () => {
-    const servedChoices = new Int32Array(spec.stateCount);
-    const withSwitch = learn(switchAtA);
-    for (let key = 0; key < spec.stateCount; key++) servedChoices[key] = greedy(withSwitch.q, key);
-    const result = learn(switchAtA, { servedChoices });
-    expect(result.newChoices).toBe(0);
-    expect(result.keepingChoices).toBeNull();
-    // Served bundle at B, where nothing pays: the learner goes back to the control, and the keeping table keeps bundle.
-    servedChoices[KEYS.B] = BUNDLE;
-    const back = learn(switchAtA, { servedChoices });
-    expect(back.newChoices).toBe(1);
-    expect(greedy(back.q, KEYS.B)).toBe(0);
-    expect(greedy(back.keepingChoices!, KEYS.B)).toBe(BUNDLE);
-  });
-
-  test("refuses served choices that are not one action per state key", () => {
-    expect(() => learn(switchAtA, { servedChoices: new Int32Array(3) })).toThrow(/servedChoices/);
-    expect(() => learn(switchAtA, { servedChoices: new Int32Array(spec.stateCount).fill(ACTIONS.length) })).toThrow(
-      /servedChoices/,
-    );
   });
 });
 

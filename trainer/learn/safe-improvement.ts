@@ -34,12 +34,6 @@ import { greedyAction } from "../../shared/policy/explore.ts";
  * Run over rounds, each round's logs come from the previous round's policy and its exploration,
  * which is approximate policy iteration that only ever takes steps it can back with evidence.
  *
- * Besides its table, the learner writes the same table with the choices served now kept
- * (`keepingChoices`): its exploration plan alone, the learned new choices explored rather than
- * served. The trainer judges that first (see trainPolicy): moving the exploration off what the logs
- * show to lose is a small gain the held-out logs can prove long before they can prove a switch, and
- * its logs then put several times the data behind the likeliest switch.
- *
  * The result is a stochastic policy written as a Q-table of log-probabilities and served with a
  * softmax at temperature 1, so the edge runs it with no new inference code: the learned choice gets
  * 1 − exploration, and the exploration goes only to the control and to promotions whose upper
@@ -98,15 +92,6 @@ export const DEFAULT_SAFE_IMPROVEMENT_OPTIONS: Omit<SafeImprovementOptions, "gam
 export interface SafeImprovementResult {
   /** Row-major [stateCount][actionCount]: log-probabilities, served with {@link LOG_PROBABILITY_EXPLORATION}. */
   q: Float32Array;
-  /**
-   * The same table with every state key's choice put back to the one served now (`servedChoices`,
-   * or else the control), and the learned choice explored there instead: the learned exploration
-   * with no new choice. The trainer judges it before `q` (see trainPolicy). Null where `q` changes
-   * no choice, since it would be `q` itself.
-   */
-  keepingChoices: Float32Array | null;
-  /** State keys whose learned choice differs from the one served now. */
-  newChoices: number;
   stateCount: number;
   actionCount: number;
   /** Share of logged decisions at which the greedy choice differs from the control. */
@@ -167,7 +152,6 @@ export function learnSafeImprovement(
   dataset: Dataset,
   spec: CompiledFeatureSpec,
   options: SafeImprovementOptions,
-  servedChoices: Int32Array | null = null,
 ): SafeImprovementResult {
   const { gamma, control, z, shrinkage, minCount, exploration } = options;
   if (!(exploration >= 0 && exploration < 1)) throw new RangeError(`exploration ${exploration} must lie in [0, 1)`);
@@ -179,13 +163,6 @@ export function learnSafeImprovement(
   const actionCount = dataset.actions.length;
   if (!(Number.isInteger(control) && control >= 0 && control < actionCount)) {
     throw new RangeError(`control ${control} is not an action index`);
-  }
-  const { stateCount } = spec;
-  if (
-    servedChoices &&
-    !(servedChoices.length === stateCount && servedChoices.every((a) => a >= 0 && a < actionCount))
-  ) {
-    throw new RangeError(`servedChoices must hold an action index for each of the ${stateCount} state keys`);
   }
   const started = performance.now();
   const columns = transitionColumns(dataset);
@@ -199,15 +176,15 @@ export function learnSafeImprovement(
   const counts = new Float64Array(actionCount);
   for (let i = 0; i < columns.action.length; i++) counts[columns.action[i]!]! += 1;
 
+  const { stateCount } = spec;
   const alwaysEligible = eligibleAtEveryLoggedVisit(columns, stateCount);
+  const q = new Float32Array(stateCount * actionCount);
   const lower = new Float64Array(actionCount);
   const upper = new Float64Array(actionCount);
+  const plausible = new Uint8Array(actionCount);
   const choices = new Int32Array(stateCount);
-  // Per state key: the promotions explored besides the choice and the control, and the share explored.
-  const explored = new Uint8Array(stateCount * actionCount);
-  const shares = new Float64Array(stateCount).fill(exploration);
+  const explored = new Int32Array(stateCount).fill(-1);
   for (let s = 0; s < stateCount; s++) {
-    const plausible = explored.subarray(s * actionCount, (s + 1) * actionCount);
     plausible.fill(1);
     lower.fill(Number.NEGATIVE_INFINITY);
     upper.fill(Number.POSITIVE_INFINITY);
@@ -224,35 +201,40 @@ export function learnSafeImprovement(
       const better = lower[a]! > 0 && lower[a]! > (choice === control ? 0 : lower[choice]!);
       if (better && alwaysEligible[s * actionCount + a]) choice = a;
     }
-    choices[s] = choice;
-    if (options.explore === "plausible") continue;
-    keepMostPromising(plausible, upper, choice, control);
-    const promising = plausible.indexOf(1);
-    // Unjudged states keep +∞ bounds: the learner never switches them, so exploring them is pure cost.
-    if (options.explore === "promising-states" && !(judged[s] && (upper[promising] ?? 0) > 0)) shares[s] = 0;
+    if (options.explore !== "plausible") {
+      keepMostPromising(plausible, upper, choice, control);
+      choices[s] = choice;
+      const promising = plausible.indexOf(1);
+      // Unjudged states keep +∞ bounds: the learner never switches them, so exploring them is pure cost.
+      const worth = options.explore === "most-promising" || (judged[s] && (upper[promising] ?? 0) > 0);
+      explored[s] = worth ? promising : -1;
+    }
+    // promising-states writes its rows once it knows how much of the logs its states hold, below.
+    if (options.explore !== "promising-states") {
+      writeLogProbabilities(
+        q.subarray(s * actionCount, (s + 1) * actionCount),
+        choice,
+        control,
+        plausible,
+        exploration,
+      );
+    }
   }
   if (options.explore === "promising-states") {
     // The share of logged decisions in states worth exploring sets how much each of them explores.
     let worth = 0;
-    for (const state of columns.state) if (shares[columns.stateKey[state]!]! > 0) worth++;
+    for (const state of columns.state) if (explored[columns.stateKey[state]!]! >= 0) worth++;
     const share = worth > 0 ? Math.min(MAX_STATE_EXPLORATION, (exploration * columns.state.length) / worth) : 0;
-    for (let s = 0; s < stateCount; s++) if (shares[s]! > 0) shares[s] = share;
-  }
-
-  const q = new Float32Array(stateCount * actionCount);
-  const keeping = new Float32Array(stateCount * actionCount);
-  let newChoices = 0;
-  for (let s = 0; s < stateCount; s++) {
-    const at = s * actionCount;
-    const plausible = explored.subarray(at, at + actionCount);
-    writeLogProbabilities(q.subarray(at, at + actionCount), choices[s]!, control, plausible, shares[s]!);
-    const kept = servedChoices?.[s] ?? control;
-    if (kept === choices[s]) {
-      keeping.set(q.subarray(at, at + actionCount), at);
-    } else {
-      // The learned choice is explored there instead: the next logs then hold more of it.
-      newChoices++;
-      writeLogProbabilities(keeping.subarray(at, at + actionCount), kept, control, plausible, shares[s]!);
+    for (let s = 0; s < stateCount; s++) {
+      plausible.fill(0);
+      if (explored[s]! >= 0) plausible[explored[s]!] = 1;
+      writeLogProbabilities(
+        q.subarray(s * actionCount, (s + 1) * actionCount),
+        choices[s]!,
+        control,
+        plausible,
+        explored[s]! >= 0 ? share : 0,
+      );
     }
   }
 
@@ -265,8 +247,6 @@ export function learnSafeImprovement(
   const seconds = (performance.now() - started) / 1000;
   return {
     q,
-    keepingChoices: newChoices > 0 ? keeping : null,
-    newChoices,
     stateCount,
     actionCount,
     deviationShare: columns.state.length ? deviations / columns.state.length : 0,

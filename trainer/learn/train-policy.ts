@@ -20,7 +20,6 @@ import {
   type ReferenceQ,
 } from "./export-policy.ts";
 import { evaluatePolicies, gateEstimates, type IntervalMethod, type PolicyComparison } from "../ope/index.ts";
-import { publishGate, type GateDecision } from "../ope/gate.ts";
 import { policyMeta } from "./policy-meta.ts";
 import { learnQTable, qtableToPolicy, type QLearningOptions } from "./qlearning.ts";
 import { permutationImportance, featureGroups, type FeatureImportance, type LearningCurve } from "../report/index.ts";
@@ -81,10 +80,7 @@ export interface TrainedPolicy {
   policy: Policy;
   bytes: Uint8Array;
   parity: ParityReport;
-  /** The evaluation of the policy returned, against the current one. */
   comparison: PolicyComparison;
-  /** The gate's decision on each candidate judged, in order; the policy returned is the last allowed, or the first. */
-  sequence: SequenceStep[];
   /** Null for a learner that does not iterate (safe improvement). */
   curve: LearningCurve | null;
   importance: FeatureImportance[];
@@ -92,25 +88,12 @@ export interface TrainedPolicy {
   transitionsPerSecond: number;
 }
 
-/** A policy a learner offers, with the reference its export is checked against. */
-interface Candidate {
-  /** What it is, for the log and the report. */
-  name: string;
+interface Learned {
   policy: Policy;
   reference: ReferenceQ;
-}
-
-interface Learned {
-  /** Most cautious first: the order in which they are judged. */
-  candidates: Candidate[];
   curve: LearningCurve | null;
   transitionsPerSecond: number;
   dispose(): void;
-}
-
-export interface SequenceStep {
-  candidate: string;
-  decision: GateDecision;
 }
 
 /** Logged data for one run: what to learn from, and what to judge the result on. */
@@ -124,33 +107,43 @@ export interface TrainingData {
  * Learn, export, check parity, evaluate offline against the current policy, and stamp the policy
  * with its estimate and baseline. What is evaluated is the exported policy decoded again, with its
  * exploration, i.e. exactly what the edge would run.
- *
- * A learner may offer more than one candidate, most cautious first (the safe learner: its
- * exploration with the served choices kept, then its new choices too). They are judged as a fixed
- * sequence (Maurer, Hothorn & Lehmacher 1995): each by the publish gate at its full level, in that
- * order, stopping at the first it refuses; the policy returned is the last one let through, or the
- * first when none was. A truly worse policy then comes out with the gate's approval only through
- * a wrong decision at some step, so the chance of that stays within the gate's own level, with no
- * correction for judging two: and a small, easily proven step is not held back by a bolder one
- * whose evidence is still short.
  */
 export function trainPolicy({ train: dataset, evaluation }: TrainingData, options: TrainPolicyOptions): TrainedPolicy {
   if (dataset.steps.length === 0) throw new Error("no usable logged decisions to train on");
   const learned = learn(dataset, options);
   try {
-    const sequence: SequenceStep[] = [];
-    let chosen: Judged | null = null;
-    for (const [i, candidate] of learned.candidates.entries()) {
-      const judged = judge(candidate, { train: dataset, evaluation }, options);
-      const decision = publishGate(judged.policy.meta.training!.improvement!, { force: false });
-      sequence.push({ candidate: candidate.name, decision });
-      options.log(`step ${i + 1} of ${learned.candidates.length}, ${candidate.name}: ${decision.reason}`);
-      if (chosen === null || decision.allowed) chosen = judged;
-      if (!decision.allowed) break;
-    }
-    const { policy, comparison, reference } = chosen!;
+    const draft = decodePolicy(exportPolicy(learned.policy, options.precision));
+    const current = options.current;
+    options.log(`evaluating offline (γ = ${options.gamma}, ${evaluation.steps.length} decisions)`);
+    const comparison = evaluatePolicies(evaluation, {
+      candidate: policyAsTarget(draft, `${options.algorithm} candidate`),
+      current: current
+        ? policyAsTarget(current, current.meta.version)
+        : controlTarget(options.control, dataset.actions),
+      // The safe learner's table holds log-probabilities, not values: no reward model in it.
+      ...(options.gamma === 0 && options.algorithm !== "safe" ? { qModel: policyAsQModel(draft) } : {}),
+      gamma: options.gamma,
+      level: options.level,
+      seed: options.seed,
+      interval: options.interval,
+    });
+    const { candidate, current: baseline } = gateEstimates(comparison);
+    const policy: Policy = {
+      model: draft.model,
+      meta: {
+        ...draft.meta,
+        training: {
+          ...trainingSummary(dataset, options, toInterval(candidate), toInterval(baseline)),
+          improvement: {
+            against: current?.meta.version ?? FALLBACK_VERSION,
+            estimate: toInterval(comparison.improvement),
+            ess: comparison.improvement.ess,
+          },
+        },
+      },
+    };
     const bytes = exportPolicy(policy, options.precision);
-    const parity = checkParity(bytes, reference, dataset.states);
+    const parity = checkParity(bytes, learned.reference, dataset.states);
     // A tabular policy reads only the coarse state key, so permuting feature slots cannot move it.
     const importance =
       policy.model.algorithm !== "qtable"
@@ -161,7 +154,6 @@ export function trainPolicy({ train: dataset, evaluation }: TrainingData, option
       bytes,
       parity,
       comparison,
-      sequence,
       curve: learned.curve,
       importance,
       transitionsPerSecond: learned.transitionsPerSecond,
@@ -171,45 +163,6 @@ export function trainPolicy({ train: dataset, evaluation }: TrainingData, option
   }
 }
 
-interface Judged {
-  policy: Policy;
-  comparison: PolicyComparison;
-  reference: ReferenceQ;
-}
-
-/** One candidate exported, decoded again, evaluated against the current policy, and stamped with the evidence. */
-function judge(candidate: Candidate, { train, evaluation }: TrainingData, options: TrainPolicyOptions): Judged {
-  const draft = decodePolicy(exportPolicy(candidate.policy, options.precision));
-  const current = options.current;
-  options.log(`evaluating ${candidate.name} offline (γ = ${options.gamma}, ${evaluation.steps.length} decisions)`);
-  const comparison = evaluatePolicies(evaluation, {
-    candidate: policyAsTarget(draft, `${options.algorithm} candidate`),
-    current: current ? policyAsTarget(current, current.meta.version) : controlTarget(options.control, train.actions),
-    // The safe learner's table holds log-probabilities, not values: no reward model in it.
-    ...(options.gamma === 0 && options.algorithm !== "safe" ? { qModel: policyAsQModel(draft) } : {}),
-    gamma: options.gamma,
-    level: options.level,
-    seed: options.seed,
-    interval: options.interval,
-  });
-  const { candidate: estimate, current: baseline } = gateEstimates(comparison);
-  const policy: Policy = {
-    model: draft.model,
-    meta: {
-      ...draft.meta,
-      training: {
-        ...trainingSummary(train, options, toInterval(estimate), toInterval(baseline)),
-        improvement: {
-          against: current?.meta.version ?? FALLBACK_VERSION,
-          estimate: toInterval(comparison.improvement),
-          ess: comparison.improvement.ess,
-        },
-      },
-    },
-  };
-  return { policy, comparison, reference: candidate.reference };
-}
-
 function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
   const meta = policyMeta(dataset, {
     version: options.version,
@@ -217,37 +170,23 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
     createdAt: options.now,
   });
   if (options.algorithm === "safe") {
-    const control = controlIndex(options.control, dataset.actions);
-    const result = learnSafeImprovement(
-      dataset,
-      DEFAULT_COMPILED_SPEC,
-      {
-        ...DEFAULT_SAFE_IMPROVEMENT_OPTIONS,
-        // The share to explore: the epsilon asked for, spread by the learner over what is not ruled out.
-        ...(options.exploration.type === "epsilon" ? { exploration: options.exploration.epsilon } : {}),
-        ...options.safe,
-        gamma: options.gamma,
-        control,
-      },
-      servedChoices(options.current, DEFAULT_COMPILED_SPEC.stateCount, control),
-    );
+    const result = learnSafeImprovement(dataset, DEFAULT_COMPILED_SPEC, {
+      ...DEFAULT_SAFE_IMPROVEMENT_OPTIONS,
+      // The share to explore: the epsilon asked for, spread by the learner over what is not ruled out.
+      ...(options.exploration.type === "epsilon" ? { exploration: options.exploration.epsilon } : {}),
+      ...options.safe,
+      gamma: options.gamma,
+      control: controlIndex(options.control, dataset.actions),
+    });
     options.log(
-      `safe improvement: deviates from the control "${options.control.action}" on ${(100 * result.deviationShare).toFixed(1)}% of logged decisions, ` +
-        `${result.newChoices} state keys choose differently from what is served, ${fmtRate(result.transitionsPerSecond)}`,
+      `safe improvement: deviates from the control "${options.control.action}" on ${(100 * result.deviationShare).toFixed(1)}% of logged decisions, ${fmtRate(result.transitionsPerSecond)}`,
     );
-    const table = (q: Float32Array, name: string): Candidate => ({
-      name,
+    return {
       policy: {
         meta: { ...meta, exploration: LOG_PROBABILITY_EXPLORATION },
-        model: { algorithm: "qtable", stateCount: result.stateCount, q },
+        model: { algorithm: "qtable", stateCount: result.stateCount, q: result.q },
       },
-      reference: qtableReference(q, result.actionCount),
-    });
-    const learnedChoices = table(result.q, `the learned choices (${result.newChoices} new)`);
-    return {
-      candidates: result.keepingChoices
-        ? [table(result.keepingChoices, "the served choices with the learned exploration"), learnedChoices]
-        : [learnedChoices],
+      reference: qtableReference(result.q, result.actionCount),
       // One pass of counting: no iterations to plot.
       curve: null,
       transitionsPerSecond: result.transitionsPerSecond,
@@ -265,13 +204,8 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
       `Q-table: ${result.sweeps} sweeps, ${result.converged ? "converged" : "not converged"}, ${fmtRate(result.transitionsPerSecond)}`,
     );
     return {
-      candidates: [
-        {
-          name: "the Q-table",
-          policy: qtableToPolicy(result, meta),
-          reference: qtableReference(result.q, result.actionCount),
-        },
-      ],
+      policy: qtableToPolicy(result, meta),
+      reference: qtableReference(result.q, result.actionCount),
       curve: { unit: "sweep", loss: result.history.map((h) => h.maxDelta), meanQ: result.history.map((h) => h.meanQ) },
       transitionsPerSecond: result.transitionsPerSecond,
       dispose: () => {},
@@ -291,13 +225,8 @@ function learn(dataset: Dataset, options: TrainPolicyOptions): Learned {
       ),
   });
   return {
-    candidates: [
-      {
-        name: promotions ? "the two-tower network" : "the DQN",
-        policy: promotions ? twoTowerToPolicy(result.network, meta, promotions) : dqnToPolicy(result.network, meta),
-        reference: tfjsReference(result.network),
-      },
-    ],
+    policy: promotions ? twoTowerToPolicy(result.network, meta, promotions) : dqnToPolicy(result.network, meta),
+    reference: tfjsReference(result.network),
     curve: { unit: "epoch", loss: result.history.map((h) => h.loss), meanQ: result.history.map((h) => h.meanQ) },
     transitionsPerSecond: result.transitionsPerSecond,
     dispose: () => result.network.dispose(),
@@ -313,22 +242,6 @@ function trainedPromotions(dataset: Dataset, catalogue: Catalogue): TrainedPromo
     if (!promotion) throw new RangeError(`the logged action "${id}" is not a promotion of the catalogue`);
     return { id, features: encodePromotion(promotion), decisions: decisions[a]! };
   });
-}
-
-/**
- * The choice the current policy makes at each state key, where it is a table over them; the control
- * everywhere when the fallback is served. Null for a network, whose choice is not a function of the
- * state key alone: the safe learner then offers its learned choices only.
- */
-function servedChoices(current: Policy | null, stateCount: number, control: number): Int32Array | null {
-  if (current === null) return new Int32Array(stateCount).fill(control);
-  const { model } = current;
-  if (model.algorithm !== "qtable" || model.stateCount !== stateCount) return null;
-  const actionCount = model.q.length / stateCount;
-  const every = new Uint8Array(actionCount).fill(1);
-  return Int32Array.from({ length: stateCount }, (_, s) =>
-    greedyAction(model.q.subarray(s * actionCount, (s + 1) * actionCount), every),
-  );
 }
 
 function controlIndex(control: ControlPolicy, actions: readonly string[]): number {

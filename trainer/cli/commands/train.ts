@@ -198,10 +198,6 @@ ${AGAINST_USAGE}
             label: "export",
             value: `${learning.precision}, ${trained.bytes.length} bytes, parity ${(100 * trained.parity.agreement).toFixed(2)}% argmax agreement, max |ΔQ| ${trained.parity.maxAbsDiff.toExponential(2)}`,
           },
-          ...trained.sequence.map((step, i) => ({
-            label: `gate, step ${i + 1} of ${trained.sequence.length}`,
-            value: `${step.candidate}: ${step.decision.reason}`,
-          })),
           ...Object.entries(unused).map(([reason, count]) => ({ label: `unused rows: ${reason}`, value: count })),
         ],
         learningCurve: trained.curve,
@@ -227,7 +223,6 @@ ${AGAINST_USAGE}
         parity: trained.parity,
         training,
         gate,
-        sequence: trained.sequence,
         unused,
         heldBack: dataset.heldBack,
         holdout,
